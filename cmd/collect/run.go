@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"offrl/collect"
+	"offrl/datasets"
+	"offrl/envs/registry"
+	"offrl/internal/cli"
+)
+
+const usage = `Usage: collect --env ID --kind KIND --steps N [--seed S] [--out PATH]
+
+Rolls a behaviour policy through an environment and writes exactly N
+transitions as a D4RL-style dataset: columns observations, actions,
+rewards, next_observations, terminals, timeouts (plus episode_id, step), with
+the metadata (env, kind, policy, seed, reference scores, return statistics)
+in the Parquet footer. A PATH ending in .parquet is one self-contained file;
+any other PATH is a dataset directory (manifest.json + part-00000.parquet).
+The default PATH is <cache>/<task>-<kind>-v0, where train-agent finds it.
+
+Kinds: random (uniform actions), medium (normalised score about 33),
+expert (scripted controller), medium-expert (N/2 medium then N/2 expert).
+
+Example:
+  go run ./cmd/collect --env Pendulum-v1 --kind medium --steps 100000 --seed 0 --out pendulum-medium.parquet
+
+Environments: %s
+
+Flags:
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("collect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), usage, strings.Join(registry.IDs(), ", "))
+		fs.PrintDefaults()
+	}
+	env := fs.String("env", "", "environment ID (required), e.g. Pendulum-v1")
+	kind := fs.String("kind", "", "dataset kind (required): "+strings.Join(collect.Kinds, ", "))
+	steps := fs.Int("steps", 0, "transitions to write (required), e.g. 100000")
+	seed := fs.Uint64("seed", 0, "base seed of resets and policy noise")
+	out := fs.String("out", "", "output: a directory, or a file ending in .parquet (default <cache>/<task>-<kind>-v0)")
+	overwrite := fs.Bool("overwrite", false, "replace an existing dataset at --out")
+	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
+	asJSON := fs.Bool("json", false, "print the summary as JSON on stdout")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cli.ExitOK
+		}
+		fmt.Fprintf(stderr, "collect: %v\n", err)
+		return cli.ExitUsage
+	}
+	log, err := cli.NewLogger(stderr, *logFormat, slog.LevelInfo)
+	if err != nil {
+		fmt.Fprintf(stderr, "collect: %v\n", err)
+		return cli.ExitUsage
+	}
+	if err := checkFlags(fs, *env, *kind, *steps); err != nil {
+		fmt.Fprintf(stderr, "collect: %v\n", err)
+		return cli.ExitUsage
+	}
+	if *out == "" {
+		id, _ := collect.DatasetID(*env, *kind)
+		dir, err := datasets.CacheDir()
+		if err != nil {
+			fmt.Fprintf(stderr, "collect: %v\n", err)
+			return cli.ExitFailed
+		}
+		*out = filepath.Join(dir, id)
+	}
+
+	progress := cli.NewProgress(stderr, log, "collecting")
+	sum, err := collect.Run(ctx, collect.Options{
+		EnvID: *env, Kind: *kind, Steps: *steps, Seed: *seed, Out: *out, Overwrite: *overwrite,
+		Command: "collect " + strings.Join(args, " "), Logger: log, OnProgress: progress.Update,
+	})
+	progress.Close()
+	if err != nil {
+		fmt.Fprintf(stderr, "collect: %v\n", err)
+		if ctx.Err() != nil {
+			return cli.ExitInterrupted
+		}
+		return cli.ExitFailed
+	}
+	if *asJSON {
+		js, _ := json.MarshalIndent(map[string]any{
+			"path": sum.Path, "dataset_id": sum.DatasetID, "episodes": sum.Episodes,
+			"transitions": sum.Transitions, "return_mean": sum.ReturnMean,
+			"normalized_score": sum.NormalizedScore, "bytes": sum.Bytes}, "", "  ")
+		fmt.Fprintln(stdout, string(js))
+		return cli.ExitOK
+	}
+	fmt.Fprintf(stdout, "dataset:           %s (%s)\n", sum.Path, sum.DatasetID)
+	fmt.Fprintf(stdout, "episodes:          %d\n", sum.Episodes)
+	fmt.Fprintf(stdout, "transitions:       %d\n", sum.Transitions)
+	fmt.Fprintf(stdout, "return_mean:       %.2f\n", sum.ReturnMean)
+	fmt.Fprintf(stdout, "normalized_score:  %.1f (0 = random, 100 = expert)\n", sum.NormalizedScore)
+	fmt.Fprintf(stdout, "size:              %.2f MB\n", float64(sum.Bytes)/1e6)
+	return cli.ExitOK
+}
+
+// checkFlags names the first missing or invalid required flag.
+func checkFlags(fs *flag.FlagSet, env, kind string, steps int) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	switch {
+	case env == "":
+		return fmt.Errorf("--env is required; one of %s", strings.Join(registry.IDs(), ", "))
+	case kind == "":
+		return fmt.Errorf("--kind is required; one of %s", strings.Join(collect.Kinds, ", "))
+	case steps < 1:
+		return fmt.Errorf("--steps = %d, want a positive number of transitions", steps)
+	}
+	if _, err := registry.Lookup(env); err != nil {
+		return fmt.Errorf("--env: %w", err)
+	}
+	for _, k := range collect.Kinds {
+		if k == kind {
+			return nil
+		}
+	}
+	return fmt.Errorf("--kind %q, want one of %s", kind, strings.Join(collect.Kinds, ", "))
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"offrl/collect"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpIsCompleteAndExitsZero(t *testing.T) {
+	code, _, stderr := runCmd(t, "--help")
+	if code != 0 {
+		t.Fatalf("--help exited %d", code)
+	}
+	for _, flag := range []string{"-algo", "-env", "-dataset", "-steps", "-eval-every", "-eval-episodes",
+		"-seed", "-run-dir", "-resume", "-config", "Example"} {
+		if !strings.Contains(stderr, flag) {
+			t.Errorf("--help does not mention %s", flag)
+		}
+	}
+}
+
+func TestBadInputExitsTwoWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	badCfg := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badCfg, []byte("batch_sise: 3\n"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"--nope"}, "nope"},
+		{"bad algo", []string{"--algo", "sac", "--dataset", filepath.Join(dir, "x.parquet")}, "x.parquet"},
+		{"missing dataset file", []string{"--dataset", filepath.Join(dir, "missing.parquet")}, "missing.parquet"},
+		{"unknown env", []string{"--env", "Nope-v0"}, "Nope-v0"},
+		{"bad steps", []string{"--steps", "-3", "--dataset", "pendulum-medium-v0", "--data-dir", dir}, "steps"},
+		{"unknown config key", []string{"--config", badCfg}, "batch_sise"},
+		{"resume without run", []string{"--resume", filepath.Join(dir, "norun")}, "norun"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, append(tt.args, "--data-dir", dir)...)
+			if code == 0 {
+				t.Fatalf("exit 0, want non-zero; stderr: %s", stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q does not name %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+// A short run end to end: collect a tiny dataset, train with a small
+// network from a config file, and check the run directory and the output.
+func TestShortRunWritesRunDirectory(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "pendulum-medium-v0.parquet")
+	if _, err := collect.Run(context.Background(), collect.Options{
+		EnvID: "Pendulum-v1", Kind: "medium", Steps: 2000, Seed: 3, Out: data}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "small.yaml")
+	os.WriteFile(cfg, []byte("batch_size: 32\nlog_every: 10\ntd3bc:\n  hidden: [32, 32]\n"), 0o644)
+	runDir := filepath.Join(dir, "run")
+	code, stdout, stderr := runCmd(t, "--config", cfg, "--dataset", data, "--steps", "60",
+		"--eval-every", "30", "--eval-episodes", "2", "--run-dir", runDir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+	}
+	for _, key := range []string{"normalized_score", "dataset_normalized_score", "return_mean"} {
+		if _, ok := sum[key]; !ok {
+			t.Errorf("summary lacks %s", key)
+		}
+	}
+	for _, f := range []string{"config.json", "metrics.csv", "timing.csv", "curve.png", "eval.json",
+		"checkpoint/agent.safetensors", "checkpoint/state.json"} {
+		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
+			t.Errorf("run directory lacks %s", f)
+		}
+	}
+	var resolved map[string]any
+	raw, _ := os.ReadFile(filepath.Join(runDir, "config.json"))
+	json.Unmarshal(raw, &resolved)
+	if resolved["steps"] != 60.0 || resolved["batch_size"] != 32.0 {
+		t.Errorf("config.json steps %v batch_size %v; want the flag (60) over the file and the file (32) over the default",
+			resolved["steps"], resolved["batch_size"])
+	}
+
+	// Extending the finished run with --resume --steps continues it.
+	code, _, stderr = runCmd(t, "--resume", runDir, "--steps", "90")
+	if code != 0 {
+		t.Fatalf("resume exit %d: %s", code, stderr)
+	}
+	metrics, _ := os.ReadFile(filepath.Join(runDir, "metrics.csv"))
+	if !strings.Contains(string(metrics), "\n90,") {
+		t.Errorf("metrics.csv has no row for step 90 after extending the run:\n%s", metrics)
+	}
+	// Other flags cannot change a resumed run.
+	if code, _, _ := runCmd(t, "--resume", runDir, "--seed", "4"); code != 2 {
+		t.Errorf("--resume with --seed exited %d, want 2", code)
+	}
+}

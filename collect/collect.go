@@ -1,0 +1,299 @@
+// Package collect rolls behaviour policies through an environment and
+// writes what they did as a D4RL-style dataset.
+//
+//	sum, err := collect.Run(ctx, collect.Options{EnvID: "Pendulum-v1", Kind: "medium",
+//		Steps: 100_000, Seed: 0, Out: "pendulum-medium-v0"})
+//
+// Observations and actions are float64 at the environment's API and are
+// converted to float32 here, at the one point where rows are written.
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"offrl/datasets"
+	"offrl/envs"
+	"offrl/envs/registry"
+	"offrl/policies"
+)
+
+// ToolkitVersion is written into every dataset's created_by.
+const ToolkitVersion = "offrl 0.1.0"
+
+// DatasetVersion is N in the names <task>-<kind>-v<N> of datasets this
+// code collects; raise it whenever the data a command produces changes.
+const DatasetVersion = 0
+
+// Kinds lists the dataset kinds Run can collect.
+var Kinds = []string{"random", "medium", "expert", "medium-expert"}
+
+// Options says what to collect.
+type Options struct {
+	EnvID string // a registry ID, e.g. "Pendulum-v1"
+	Kind  string // one of Kinds
+	Steps int    // transitions to write, exactly
+	Seed  uint64 // base seed; episode e resets with EpisodeSeed(Seed, e)
+	Out   string // a directory, or a path ending in .parquet for one file
+	// Overwrite replaces an existing dataset at Out.
+	Overwrite bool
+	// Command is recorded in the metadata (the command line, for people).
+	Command string
+	Logger  *slog.Logger
+	// OnProgress is called as transitions are written.
+	OnProgress func(done, total int)
+}
+
+// Summary describes a collected dataset.
+type Summary struct {
+	Path            string
+	DatasetID       string
+	Episodes        int64
+	Transitions     int64
+	ReturnMean      float64
+	NormalizedScore float64
+	Bytes           int64
+}
+
+// DatasetID returns the name of the dataset Run collects for an
+// environment and kind, e.g. "pendulum-medium-v0".
+func DatasetID(envID, kind string) (string, error) {
+	spec, err := registry.Lookup(envID)
+	if err != nil {
+		return "", err
+	}
+	return datasets.FormatID(spec.Task, kind, DatasetVersion), nil
+}
+
+// EpisodeSeed is the reset seed of episode e of a collection with base
+// seed s: a SplitMix64 mix of the two, so that collections with nearby
+// seeds, and evaluations (which use seed+100+i), never share initial
+// states by construction.
+func EpisodeSeed(s uint64, e int) uint64 {
+	z := s + 0x9e3779b97f4a7c15*uint64(e+1)
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// Run collects opts.Steps transitions and writes them to opts.Out. For
+// medium-expert it collects the first half with the medium policy and the
+// second with the expert, as D4RL's stitched datasets are laid out. The
+// last episode cut by the budget ends with timeouts=true.
+func Run(ctx context.Context, opts Options) (Summary, error) {
+	if err := opts.validate(); err != nil {
+		return Summary{}, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	spec, _ := registry.Lookup(opts.EnvID)
+	env, err := registry.Make(opts.EnvID)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer env.Close()
+	ref, err := policies.ReferenceFor(opts.EnvID)
+	if err != nil {
+		return Summary{}, err
+	}
+
+	phases, err := plan(opts)
+	if err != nil {
+		return Summary{}, err
+	}
+	meta, err := metadata(opts, spec, env, ref, phases)
+	if err != nil {
+		return Summary{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.Out), 0o755); err != nil {
+		return Summary{}, fmt.Errorf("creating the folder of %s: %w", opts.Out, err)
+	}
+	w, err := datasets.NewWriter(opts.Out, meta, datasets.WriterOptions{Overwrite: opts.Overwrite})
+	if err != nil {
+		return Summary{}, err
+	}
+	c := &collector{env: env, w: w, opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x706f6c))}
+	for _, ph := range phases {
+		if err := c.roll(ctx, ph); err != nil {
+			return Summary{}, errorsJoin(err, w.Abort())
+		}
+	}
+	if err := w.Close(); err != nil {
+		return Summary{}, err
+	}
+	return summarise(opts.Out, log)
+}
+
+// phase is a stretch of the collection done by one behaviour policy.
+type phase struct {
+	kind   string
+	policy policies.Policy
+	steps  int
+}
+
+func plan(opts Options) ([]phase, error) {
+	kinds := []string{opts.Kind}
+	steps := []int{opts.Steps}
+	if opts.Kind == "medium-expert" {
+		kinds = []string{"medium", "expert"}
+		steps = []int{opts.Steps / 2, opts.Steps - opts.Steps/2}
+	}
+	var out []phase
+	for i, k := range kinds {
+		p, err := policies.ForKind(opts.EnvID, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, phase{kind: k, policy: p, steps: steps[i]})
+	}
+	return out, nil
+}
+
+func (o Options) validate() error {
+	if _, err := registry.Lookup(o.EnvID); err != nil {
+		return err
+	}
+	known := false
+	for _, k := range Kinds {
+		known = known || k == o.Kind
+	}
+	switch {
+	case !known:
+		return fmt.Errorf("kind %q is not one of %s", o.Kind, strings.Join(Kinds, ", "))
+	case o.Steps < 1:
+		return fmt.Errorf("steps = %d, must be ≥ 1", o.Steps)
+	case o.Kind == "medium-expert" && o.Steps < 2:
+		return fmt.Errorf("steps = %d, medium-expert needs at least 2", o.Steps)
+	case o.Out == "":
+		return fmt.Errorf("no output path")
+	}
+	return nil
+}
+
+// collector writes transitions from consecutive episodes.
+type collector struct {
+	env     envs.Env
+	w       *datasets.Writer
+	opts    Options
+	rng     *rand.Rand
+	episode int
+	done    int
+}
+
+// roll plays ph.steps transitions of ph.policy, starting a new episode at
+// the beginning of the phase.
+func (c *collector) roll(ctx context.Context, ph phase) error {
+	act := make([]float64, c.env.ActionSpace().Dim())
+	left := ph.steps
+	for left > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		obs, _, err := c.env.Reset(EpisodeSeed(c.opts.Seed, c.episode))
+		if err != nil {
+			return fmt.Errorf("resetting episode %d: %w", c.episode, err)
+		}
+		for step := 0; left > 0; step++ {
+			ph.policy.Act(obs, c.rng, act)
+			st, err := c.env.Step(act)
+			if err != nil {
+				return fmt.Errorf("episode %d step %d: %w", c.episode, step, err)
+			}
+			left--
+			// A budget cut is a truncation: bootstrap from the real next
+			// observation, as for a time limit.
+			timeout := st.Truncated || (left == 0 && !st.Terminated)
+			if err := c.w.Append(datasets.Transition{
+				EpisodeID: int32(c.episode), Step: int32(step),
+				Obs: to32(obs), Action: to32(act), NextObs: to32(st.Obs),
+				Reward: float32(st.Reward), Terminal: st.Terminated, Timeout: timeout,
+			}); err != nil {
+				return err
+			}
+			c.done++
+			if c.opts.OnProgress != nil && (c.done%1000 == 0 || c.done == c.opts.Steps) {
+				c.opts.OnProgress(c.done, c.opts.Steps)
+			}
+			if st.Terminated || timeout {
+				break
+			}
+			obs = st.Obs
+		}
+		c.episode++
+	}
+	return nil
+}
+
+func to32(x []float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Reference, phases []phase) (datasets.Metadata, error) {
+	id, err := DatasetID(opts.EnvID, opts.Kind)
+	if err != nil {
+		return datasets.Metadata{}, err
+	}
+	var behaviour []map[string]any
+	for _, ph := range phases {
+		behaviour = append(behaviour, map[string]any{
+			"kind": ph.kind, "policy": policies.Describe(ph.policy), "steps": ph.steps, "stochastic": true})
+	}
+	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+	as := env.ActionSpace()
+	return datasets.Metadata{
+		DatasetID: id, EnvID: opts.EnvID, DatasetKind: opts.Kind,
+		EnvVersion:      raw(map[string]string{"gym_semantics": spec.ID, "engine": ToolkitVersion}),
+		BehaviourPolicy: raw(behaviour),
+		Seed:            raw(map[string]any{"base": opts.Seed, "episode_rule": "splitmix64(base + 0x9e3779b97f4a7c15*(e+1))"}),
+		Command:         opts.Command,
+		ObsDim:          env.ObservationSpace().Dim(), ActDim: as.Dim(),
+		ActionLow: as.Low, ActionHigh: as.High,
+		RefMinScore: ref.RandomReturn, RefMaxScore: ref.ExpertReturn, RefSource: ref.Source,
+		MaxEpisodeSteps: spec.MaxEpisodeSteps, Dt: spec.DT, FrameSkip: 1,
+		TimeoutsMeaning: datasets.TimeoutsTimeLimit,
+		CreatedBy:       ToolkitVersion,
+	}, nil
+}
+
+func summarise(path string, log *slog.Logger) (Summary, error) {
+	m, err := datasets.ReadMetadata(path)
+	if err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Path: path, DatasetID: m.DatasetID, Episodes: m.NumEpisodes, Transitions: m.NumTransitions,
+		ReturnMean: m.ReturnMean, NormalizedScore: m.NormalizedScore, Bytes: diskSize(path)}
+	log.Info("dataset written", "path", path, "episodes", s.Episodes, "transitions", s.Transitions,
+		"return_mean", s.ReturnMean, "normalized_score", s.NormalizedScore, "bytes", s.Bytes)
+	return s, nil
+}
+
+// diskSize is the size of a file, or the total size of a directory's files.
+func diskSize(path string) int64 {
+	var n int64
+	filepath.Walk(path, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+func errorsJoin(a, b error) error {
+	if b == nil {
+		return a
+	}
+	return fmt.Errorf("%w (and cleaning up: %v)", a, b)
+}

@@ -1,0 +1,76 @@
+package datasets
+
+// Dataset holds a whole dataset in memory, column by column, with rows
+// ordered by (episode_id, step). Row i's observation is
+// Observations[i*ObsDim : (i+1)*ObsDim], and likewise for Actions (stride
+// ActDim) and NextObservations (stride ObsDim). Every column has Len()
+// rows.
+//
+// NextObservations holds the real observation returned by the step, also
+// on an episode's last row (never the next episode's reset observation).
+type Dataset struct {
+	Meta             Metadata
+	ObsDim, ActDim   int
+	EpisodeIDs       []int32
+	Steps            []int32
+	Observations     []float32 // Len()*ObsDim values, row-major
+	Actions          []float32 // Len()*ActDim values, row-major
+	Rewards          []float32
+	NextObservations []float32 // Len()*ObsDim values, row-major
+	Terminals        []bool
+	Timeouts         []bool
+}
+
+// Episode is a range of rows of a [Dataset] that forms one episode.
+type Episode struct {
+	Start, End int     // row range [Start, End); End > Start
+	Return     float64 // undiscounted sum of the episode's rewards
+	Open       bool    // the last row has neither terminal nor timeout set
+}
+
+// Len returns the number of transitions (rows).
+func (d *Dataset) Len() int { return len(d.Rewards) }
+
+// Episodes splits the rows into episodes. An episode ends at every row
+// whose terminal or timeout flag is set; rows after the last such row form
+// one more episode marked Open. Every episode holds at least one row, so
+// consecutive flagged rows give consecutive one-row episodes.
+//
+// Episodes uses only the flags and rewards; it does not look at
+// EpisodeIDs. It panics if Terminals, Timeouts and Rewards differ in
+// length, which [Read] never produces.
+func (d *Dataset) Episodes() []Episode {
+	n := d.Len()
+	if len(d.Terminals) != n || len(d.Timeouts) != n {
+		panic("datasets: Episodes: Terminals, Timeouts and Rewards differ in length")
+	}
+	var eps []Episode
+	start := 0
+	ret := 0.0
+	for i := range n {
+		ret += float64(d.Rewards[i])
+		if d.Terminals[i] || d.Timeouts[i] {
+			eps = append(eps, Episode{Start: start, End: i + 1, Return: ret})
+			start, ret = i+1, 0
+		}
+	}
+	if start < n {
+		eps = append(eps, Episode{Start: start, End: n, Return: ret, Open: true})
+	}
+	return eps
+}
+
+// transition returns row i as a Transition whose slices alias d's columns.
+func (d *Dataset) transition(i int) Transition {
+	o, a := d.ObsDim, d.ActDim
+	return Transition{
+		EpisodeID: d.EpisodeIDs[i],
+		Step:      d.Steps[i],
+		Obs:       d.Observations[i*o : (i+1)*o],
+		Action:    d.Actions[i*a : (i+1)*a],
+		NextObs:   d.NextObservations[i*o : (i+1)*o],
+		Reward:    d.Rewards[i],
+		Terminal:  d.Terminals[i],
+		Timeout:   d.Timeouts[i],
+	}
+}

@@ -1,0 +1,46 @@
+// Package datasets reads and writes offline reinforcement-learning datasets
+// in the toolkit's Parquet layout (specs/datasets.md §5): one row per
+// transition, rows ordered by (episode_id, step), observations and actions
+// stored as fixed-length lists of float32, and the dataset's metadata in
+// every file's footer.
+//
+// A dataset is either a directory holding manifest.json and one or more
+// part-NNNNN.parquet files, or a single self-contained .parquet file. The
+// path decides: a path ending in ".parquet" is a single file, anything else
+// a directory.
+//
+// Writing streams one row group at a time and publishes the result
+// atomically, so a crash never leaves a half-written dataset under its
+// final name:
+//
+//	w, err := datasets.NewWriter("hopper-medium-v0", meta, datasets.WriterOptions{})
+//	for _, t := range transitions {
+//		if err := w.Append(t); err != nil {
+//			return errors.Join(err, w.Abort())
+//		}
+//	}
+//	err = w.Close()
+//
+// Reading loads a whole dataset column by column into flat slices:
+//
+//	d, err := datasets.Read("hopper-medium-v0")
+//	for _, ep := range d.Episodes() { ... }
+//
+// The reader decodes column chunks page by page, checks every list's length
+// against the declared dimension, verifies page checksums, and rejects
+// non-finite values, so a damaged or foreign file is an error that names the
+// file, the column and the row, never silently wrong data.
+//
+// Every file also carries an ARROW:schema footer entry that declares the
+// vector columns as FixedSizeList<float32>, so Arrow-based readers (pyarrow,
+// pandas) restore fixed-size lists; DuckDB reads them as FLOAT[].
+//
+// Limitation: [Read] holds the whole dataset in memory (about 4 bytes per
+// stored float), because the training code samples rows at random from
+// flat slices. There is no streaming reader yet, so a dataset larger than
+// memory cannot be loaded; split it into parts and read them one by one.
+//
+// Limitation: reading and writing take no context.Context; a read or a
+// write of a large dataset cannot be cancelled half-way, only abandoned
+// ([Writer.Abort] removes what a Writer wrote).
+package datasets

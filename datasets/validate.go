@@ -1,0 +1,209 @@
+package datasets
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// sequenceProblem reports the column and the reason when a row with
+// episode ep and step follows the row described by c in breach of the row
+// order: the first row has step 0; within an episode episode_id repeats
+// and step grows by 1; after a row with terminal or timeout set the next
+// row starts episode_id + 1 at step 0. It returns "", "" for a valid row.
+func sequenceProblem(c cursor, ep, step int32) (column, reason string) {
+	switch {
+	case !c.started:
+		if ep < 0 {
+			return colEpisodeID, fmt.Sprintf("value %d, want ≥ 0", ep)
+		}
+		if step != 0 {
+			return colStep, fmt.Sprintf("value %d on the first row, want 0", step)
+		}
+	case c.terminal || c.timeout:
+		if int64(ep) != int64(c.episodeID)+1 {
+			return colEpisodeID, fmt.Sprintf("value %d after episode %d ended, want %d",
+				ep, c.episodeID, int64(c.episodeID)+1)
+		}
+		if step != 0 {
+			return colStep, fmt.Sprintf("value %d at the start of episode %d, want 0", step, ep)
+		}
+	default:
+		if ep != c.episodeID {
+			return colEpisodeID, fmt.Sprintf("value %d but episode %d has not ended "+
+				"(previous row has neither terminal nor timeout), want %d",
+				ep, c.episodeID, c.episodeID)
+		}
+		if int64(step) != int64(c.step)+1 {
+			return colStep, fmt.Sprintf("value %d after step %d of episode %d, want %d",
+				step, c.step, c.episodeID, int64(c.step)+1)
+		}
+	}
+	return "", ""
+}
+
+// checkRowOrder checks the row order of d's rows [from, d.Len()), which
+// came from file, continuing from cur and leaving cur at the last row.
+// Rows in errors count from from.
+func checkRowOrder(d *Dataset, from int, file string, cur *cursor) error {
+	for i := from; i < d.Len(); i++ {
+		if col, reason := sequenceProblem(*cur, d.EpisodeIDs[i], d.Steps[i]); col != "" {
+			return &ValidationError{File: file, Column: col, Row: int64(i - from), Reason: reason}
+		}
+		*cur = cursor{started: true, episodeID: d.EpisodeIDs[i], step: d.Steps[i],
+			terminal: d.Terminals[i], timeout: d.Timeouts[i]}
+	}
+	return nil
+}
+
+// Validate checks d as the `dataset validate` command does: the column
+// lengths, finite values and row order that [Read] guarantees (for a
+// Dataset built in memory), then the metadata against the rows:
+//
+//   - obs_dim and act_dim equal the Dataset's dimensions;
+//   - num_transitions, num_episodes, num_terminals, num_timeouts,
+//     tail_open and the return statistics and normalized score equal what
+//     the rows give (returns to a relative 1e-9);
+//   - tail_truncated is set only if the last row has timeouts=true;
+//   - with max_episode_steps > 0, no episode is longer, and unless
+//     timeouts_meaning is "goal_switch" every timeout row ends an episode
+//     of exactly max_episode_steps rows, the last episode excepted when
+//     tail_truncated is set.
+//
+// A row-level fault returns one *[ValidationError]; metadata faults are
+// all reported, joined, each a *ValidationError with Row -1 naming the key,
+// the stored value and the value the rows give.
+func (d *Dataset) Validate() error {
+	if d.ObsDim < 1 || d.ActDim < 1 {
+		return errorf(ErrSchema, "dimensions %d, %d, want ≥ 1", d.ObsDim, d.ActDim)
+	}
+	if err := checkColumnLengths(d); err != nil {
+		return mark(ErrSchema, err)
+	}
+	if d.Len() == 0 {
+		return ErrEmpty
+	}
+	if err := d.checkFinite(); err != nil {
+		return err
+	}
+	var cur cursor
+	if err := checkRowOrder(d, 0, "", &cur); err != nil {
+		return err
+	}
+	errs := d.checkTimeLimits()
+	return errors.Join(append(errs, d.checkDerived()...)...)
+}
+
+// checkFinite rejects the first NaN or infinite value.
+func (d *Dataset) checkFinite() error {
+	cols := []struct {
+		name   string
+		values []float32
+		dim    int
+	}{
+		{colObs, d.Observations, d.ObsDim},
+		{colActions, d.Actions, d.ActDim},
+		{colRewards, d.Rewards, 1},
+		{colNextObs, d.NextObservations, d.ObsDim},
+	}
+	for _, c := range cols {
+		for i, x := range c.values {
+			if !finite32(x) {
+				return &ValidationError{Column: c.name, Row: int64(i / c.dim),
+					Reason: fmt.Sprintf("element %d: value %v, want a finite float32", i%c.dim, x)}
+			}
+		}
+	}
+	return nil
+}
+
+// checkTimeLimits applies the max_episode_steps and tail_truncated rules.
+func (d *Dataset) checkTimeLimits() []error {
+	m, n := &d.Meta, d.Len()
+	var errs []error
+	if m.TailTruncated && !d.Timeouts[n-1] {
+		errs = append(errs, &ValidationError{Column: "tail_truncated", Row: -1,
+			Reason: fmt.Sprintf("value true, but the last row (%d) has timeouts=false", n-1)})
+	}
+	if m.MaxEpisodeSteps <= 0 {
+		return errs
+	}
+	eps := d.Episodes()
+	for k, ep := range eps {
+		length := ep.End - ep.Start
+		if length > m.MaxEpisodeSteps {
+			errs = append(errs, &ValidationError{Column: "max_episode_steps", Row: -1,
+				Reason: fmt.Sprintf("value %d, but episode %d (rows %d to %d) has %d steps",
+					m.MaxEpisodeSteps, d.EpisodeIDs[ep.Start], ep.Start, ep.End-1, length)})
+			break
+		}
+		last := k == len(eps)-1
+		exempt := m.TimeoutsMeaning == TimeoutsGoalSwitch || (last && m.TailTruncated)
+		if exempt || !d.Timeouts[ep.End-1] {
+			continue
+		}
+		if length != m.MaxEpisodeSteps {
+			errs = append(errs, &ValidationError{Column: colTimeouts, Row: int64(ep.End - 1),
+				Reason: fmt.Sprintf("time-limit timeout after %d steps of episode %d, "+
+					"want max_episode_steps %d",
+					length, d.EpisodeIDs[ep.Start], m.MaxEpisodeSteps)})
+			break
+		}
+	}
+	return errs
+}
+
+// checkDerived recomputes the derived metadata and reports every key whose
+// stored value differs.
+func (d *Dataset) checkDerived() []error {
+	var t tally
+	for i := range d.Len() {
+		t.add(d.Rewards[i], d.Terminals[i], d.Timeouts[i])
+	}
+	t.finish(d.Meta.TailTruncated)
+	want := d.Meta
+	t.fill(&want)
+	want.ObsDim, want.ActDim = d.ObsDim, d.ActDim
+
+	var errs []error
+	mismatch := func(key string, stored, rows any) {
+		errs = append(errs, &ValidationError{Column: key, Row: -1,
+			Reason: fmt.Sprintf("value %v, but the rows give %v", stored, rows)})
+	}
+	ints := []struct {
+		key          string
+		stored, rows int64
+	}{
+		{"obs_dim", int64(d.Meta.ObsDim), int64(want.ObsDim)},
+		{"act_dim", int64(d.Meta.ActDim), int64(want.ActDim)},
+		{"num_transitions", d.Meta.NumTransitions, want.NumTransitions},
+		{"num_episodes", d.Meta.NumEpisodes, want.NumEpisodes},
+		{"num_terminals", d.Meta.NumTerminals, want.NumTerminals},
+		{"num_timeouts", d.Meta.NumTimeouts, want.NumTimeouts},
+	}
+	for _, x := range ints {
+		if x.stored != x.rows {
+			mismatch(x.key, x.stored, x.rows)
+		}
+	}
+	if d.Meta.TailOpen != want.TailOpen {
+		mismatch("tail_open", d.Meta.TailOpen, want.TailOpen)
+	}
+	floats := []struct {
+		key          string
+		stored, rows float64
+	}{
+		{"return_mean", d.Meta.ReturnMean, want.ReturnMean},
+		{"return_std", d.Meta.ReturnStd, want.ReturnStd},
+		{"return_min", d.Meta.ReturnMin, want.ReturnMin},
+		{"return_max", d.Meta.ReturnMax, want.ReturnMax},
+		{"normalized_score", d.Meta.NormalizedScore, want.NormalizedScore},
+	}
+	for _, x := range floats {
+		scale := math.Max(1, math.Max(math.Abs(x.stored), math.Abs(x.rows)))
+		if math.Abs(x.stored-x.rows) > 1e-9*scale {
+			mismatch(x.key, x.stored, x.rows)
+		}
+	}
+	return errs
+}

@@ -1,0 +1,70 @@
+// Package envs defines the environment contract shared by every simulator in
+// the toolkit: Gymnasium-style Reset and Step with separate terminated and
+// truncated flags, box spaces, and the optional capabilities (state setting,
+// rendering) that some consumers need.
+//
+// Task packages (envs/pendulum, envs/mountaincar, ...) implement [Env];
+// envs/registry builds them by their Gymnasium IDs:
+//
+//	env, err := registry.Make("Pendulum-v1")
+//	obs, _, err := env.Reset(0)
+package envs
+
+import (
+	"errors"
+	"image"
+)
+
+// Info carries the per-step diagnostics of an environment, keyed by
+// snake_case names (for example "reward_ctrl"). Values are float64 so that
+// an Info can be logged or written to a CSV without reflection.
+type Info map[string]float64
+
+// StepResult is what one call to [Env.Step] returns. Obs is a fresh slice
+// owned by the caller.
+type StepResult struct {
+	Obs        []float64
+	Reward     float64
+	Terminated bool // the MDP reached an absorbing state; do not bootstrap
+	Truncated  bool // the episode was cut (time limit); bootstrap from Obs
+	Info       Info
+}
+
+// Env is a simulator with Gymnasium semantics.
+//
+// Reset starts a new episode whose initial state is drawn from a generator
+// seeded with seed only, so equal seeds give equal episodes on any instance.
+// Step advances one control step. An action of the wrong length or with a
+// NaN or infinite component is an error wrapping [ErrInvalidAction], and
+// the environment's state is left unchanged. Calling Step before Reset is
+// an error wrapping [ErrNeedsReset]. Observations are float64 at the API;
+// datasets and networks convert them to float32 at one documented place.
+type Env interface {
+	Reset(seed uint64) (obs []float64, info Info, err error)
+	Step(action []float64) (StepResult, error)
+	ObservationSpace() Box
+	ActionSpace() Box
+	Close() error
+}
+
+// StateSetter is implemented by environments whose full simulator state can
+// be read and written, for tests, viewers and resets to chosen states.
+// SetState returns an error naming the field if state has the wrong length
+// or a non-finite value.
+type StateSetter interface {
+	State() []float64
+	SetState(state []float64) error
+}
+
+// Renderer is implemented by environments that can draw their current state
+// as an RGB frame of the given size in pixels.
+type Renderer interface {
+	Render(width, height int) (image.Image, error)
+}
+
+// Sentinel errors that callers branch on with [errors.Is].
+var (
+	ErrInvalidAction = errors.New("envs: invalid action")
+	ErrNeedsReset    = errors.New("envs: step before reset")
+	ErrUnknownEnv    = errors.New("envs: unknown environment ID")
+)

@@ -1,0 +1,168 @@
+package registry_test
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"offrl/envs"
+	"offrl/envs/pendulum"
+	"offrl/envs/registry"
+)
+
+func TestLookup(t *testing.T) {
+	tests := []struct {
+		id   string
+		want registry.Spec
+	}{
+		{"Pendulum-v1", registry.Spec{ID: "Pendulum-v1", Task: "pendulum", MaxEpisodeSteps: 200, DT: 0.05}},
+		{"MountainCarContinuous-v0", registry.Spec{
+			ID: "MountainCarContinuous-v0", Task: "mountaincar", MaxEpisodeSteps: 999, DT: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			got, err := registry.Lookup(tt.id)
+			if err != nil || got != tt.want {
+				t.Errorf("Lookup(%q) = %+v, %v; want %+v, nil", tt.id, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnknownID(t *testing.T) {
+	for _, id := range []string{"", "pendulum-v1", "Hopper-v99"} {
+		_, err := registry.Lookup(id)
+		if !errors.Is(err, envs.ErrUnknownEnv) {
+			t.Errorf("Lookup(%q) = %v, want an error wrapping ErrUnknownEnv", id, err)
+			continue
+		}
+		for _, known := range registry.IDs() {
+			if !strings.Contains(err.Error(), known) {
+				t.Errorf("Lookup(%q) error %q does not list %q", id, err, known)
+			}
+		}
+		if _, err := registry.Make(id); !errors.Is(err, envs.ErrUnknownEnv) {
+			t.Errorf("Make(%q) = %v, want an error wrapping ErrUnknownEnv", id, err)
+		}
+	}
+}
+
+func TestIDsSorted(t *testing.T) {
+	want := []string{"MountainCarContinuous-v0", "Pendulum-v1"}
+	got := registry.IDs()
+	if !slices.Equal(got, want) {
+		t.Fatalf("IDs() = %v, want %v", got, want)
+	}
+	got[0] = "changed"
+	if registry.IDs()[0] != want[0] {
+		t.Errorf("changing the slice from IDs() changed the table")
+	}
+}
+
+func TestMakeTimeLimit(t *testing.T) {
+	tests := []struct {
+		id       string
+		opts     []registry.Option
+		wantStep int
+	}{
+		{"Pendulum-v1", nil, 200},
+		{"MountainCarContinuous-v0", nil, 999},
+		{"Pendulum-v1", []registry.Option{registry.WithMaxEpisodeSteps(7)}, 7},
+		{"MountainCarContinuous-v0", []registry.Option{registry.WithMaxEpisodeSteps(1)}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			env, err := registry.Make(tt.id, tt.opts...)
+			if err != nil {
+				t.Fatalf("Make(%q) = %v", tt.id, err)
+			}
+			tl, ok := env.(*envs.TimeLimit)
+			if !ok {
+				t.Fatalf("Make(%q) = %T, want *envs.TimeLimit", tt.id, env)
+			}
+			if tl.MaxEpisodeSteps() != tt.wantStep {
+				t.Errorf("MaxEpisodeSteps() = %d, want %d", tl.MaxEpisodeSteps(), tt.wantStep)
+			}
+		})
+	}
+}
+
+func TestWithMaxEpisodeStepsRejects(t *testing.T) {
+	for _, n := range []int{0, -5} {
+		_, err := registry.Make("Pendulum-v1", registry.WithMaxEpisodeSteps(n))
+		if err == nil || !strings.Contains(err.Error(), "max episode steps = "+strconv.Itoa(n)) {
+			t.Errorf("Make with WithMaxEpisodeSteps(%d) = %v, want an error naming %d", n, err, n)
+		}
+	}
+}
+
+func TestRegistryRegister(t *testing.T) {
+	newPendulum := func() (envs.Env, error) { return pendulum.New(), nil }
+	short := registry.Entry{
+		Spec: registry.Spec{ID: "ShortPendulum-v0", Task: "short-pendulum", MaxEpisodeSteps: 50, DT: 0.05},
+		New:  newPendulum,
+	}
+	tests := []struct {
+		name    string
+		entry   registry.Entry
+		wantErr string // "" for success
+	}{
+		{"new ID", short, ""},
+		{"duplicate built-in", registry.Entry{
+			Spec: registry.Spec{ID: "Pendulum-v1", MaxEpisodeSteps: 1, DT: 1}, New: newPendulum},
+			`"Pendulum-v1" is already registered`},
+		{"empty ID", registry.Entry{Spec: registry.Spec{MaxEpisodeSteps: 1, DT: 1}, New: newPendulum},
+			"ID is empty"},
+		{"nil constructor", registry.Entry{Spec: registry.Spec{ID: "X-v0", MaxEpisodeSteps: 1, DT: 1}},
+			"constructor is nil"},
+		{"zero steps", registry.Entry{Spec: registry.Spec{ID: "X-v0", DT: 1}, New: newPendulum},
+			"MaxEpisodeSteps = 0"},
+		{"negative dt", registry.Entry{
+			Spec: registry.Spec{ID: "X-v0", MaxEpisodeSteps: 1, DT: -1}, New: newPendulum},
+			"DT = -1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := registry.New()
+			err := r.Register(tt.entry)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Register(%+v) = %v, want nil", tt.entry.Spec, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Register(%+v) = %v, want an error containing %q",
+					tt.entry.Spec, err, tt.wantErr)
+			}
+		})
+	}
+
+	r := registry.New()
+	if err := r.Register(short); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.IDs(); !slices.Contains(got, "ShortPendulum-v0") || len(got) != 3 {
+		t.Errorf("IDs() = %v, want the built-ins and ShortPendulum-v0", got)
+	}
+	if slices.Contains(registry.IDs(), "ShortPendulum-v0") {
+		t.Errorf("Register on a Registry changed the package table")
+	}
+	env, err := r.Make("ShortPendulum-v0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl := env.(*envs.TimeLimit); tl.MaxEpisodeSteps() != 50 {
+		t.Errorf("MaxEpisodeSteps() = %d, want 50", tl.MaxEpisodeSteps())
+	}
+
+	var empty registry.Registry
+	if _, err := empty.Lookup("Pendulum-v1"); !errors.Is(err, envs.ErrUnknownEnv) {
+		t.Errorf("zero Registry Lookup = %v, want ErrUnknownEnv", err)
+	}
+	if err := empty.Register(short); err != nil {
+		t.Errorf("zero Registry Register = %v, want nil", err)
+	}
+}

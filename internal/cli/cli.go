@@ -1,0 +1,119 @@
+// Package cli holds what the commands share: exit codes, the usage-error
+// marker, the slog handler set-up and progress reporting on stderr.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// Exit codes shared by every command.
+const (
+	ExitOK          = 0   // success
+	ExitFailed      = 1   // the run failed; the message is on stderr
+	ExitUsage       = 2   // bad flags, values or config
+	ExitInterrupted = 130 // interrupted after writing what can be resumed
+)
+
+// usageError marks an error as the user's input being wrong.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// Usage marks err as a usage error, so that [ExitCode] maps it to
+// [ExitUsage].
+func Usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{err}
+}
+
+// ExitCode is ExitUsage for usage errors and ExitFailed for any other
+// error.
+func ExitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return ExitUsage
+	}
+	return ExitFailed
+}
+
+// NewLogger builds the command's logger on w: format "text" or "json".
+func NewLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q, want text or json", format)
+}
+
+// Progress shows how far a long job is: a bar when w is a terminal,
+// otherwise an Info log line at most every 10 seconds.
+type Progress struct {
+	bar      *progressbar.ProgressBar
+	log      *slog.Logger
+	what     string
+	started  time.Time
+	lastLog  time.Time
+	closed   bool
+	terminal bool
+	w        io.Writer
+}
+
+// NewProgress prepares progress reporting for a job called what.
+func NewProgress(w io.Writer, log *slog.Logger, what string) *Progress {
+	p := &Progress{log: log, what: what, started: time.Now(), lastLog: time.Now(), w: w}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.terminal = true
+	}
+	return p
+}
+
+// Update records that done of total units are complete.
+func (p *Progress) Update(done, total int) {
+	if p.closed {
+		return
+	}
+	if p.terminal {
+		if p.bar == nil {
+			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w),
+				progressbar.OptionSetDescription(p.what), progressbar.OptionShowCount(),
+				progressbar.OptionShowIts(), progressbar.OptionSetItsString("it"),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond),
+				progressbar.OptionClearOnFinish())
+		}
+		p.bar.Set(done)
+		return
+	}
+	if now := time.Now(); now.Sub(p.lastLog) >= 10*time.Second || done == total {
+		elapsed := now.Sub(p.started).Seconds()
+		rate := float64(done) / max(elapsed, 1e-9)
+		eta := time.Duration(float64(total-done)/max(rate, 1e-9)) * time.Second
+		p.log.Info(p.what, "done", done, "total", total, "per_s", fmt.Sprintf("%.1f", rate), "eta", eta.Round(time.Second))
+		p.lastLog = now
+	}
+}
+
+// Close finishes the bar, if any. It is safe to call more than once.
+func (p *Progress) Close() {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	if p.bar != nil {
+		p.bar.Finish()
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,179 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Activation is an elementwise non-linearity applied after a layer.
+type Activation int
+
+// The activations an [MLP] can use.
+const (
+	Identity Activation = iota
+	ReLU
+	Tanh
+)
+
+// String returns the activation's lower-case name.
+func (a Activation) String() string {
+	switch a {
+	case Identity:
+		return "identity"
+	case ReLU:
+		return "relu"
+	case Tanh:
+		return "tanh"
+	}
+	return fmt.Sprintf("activation(%d)", int(a))
+}
+
+// Linear is a fully connected layer y = x·W + b with W of shape (In, Out).
+//
+// W is stored as (in, out), the transpose of PyTorch's nn.Linear.weight, so
+// that a batch of row vectors multiplies it without a transpose; a PyTorch
+// user loading a saved file takes weight.T.
+type Linear struct {
+	In, Out int
+	W, B    *Param
+}
+
+// NewLinear returns a layer initialised as PyTorch's nn.Linear default:
+// weights and biases from U(−1/√In, 1/√In).
+func NewLinear(name string, in, out int, rng *rand.Rand) *Linear {
+	l := &Linear{In: in, Out: out,
+		W: NewParam(name+".weight", in, out),
+		B: NewParam(name+".bias", out),
+	}
+	bound := 1 / math.Sqrt(float64(in))
+	initUniform(l.W.Value, bound, rng)
+	initUniform(l.B.Value, bound, rng)
+	return l
+}
+
+// MLP is a stack of [Linear] layers with Hidden after every layer but the
+// last and Output after the last (Tanh for a squashed action head).
+type MLP struct {
+	Layers []*Linear
+	Hidden Activation
+	Output Activation
+}
+
+// NewMLP builds an MLP with the given layer widths, sizes[0] being the
+// input width and sizes[len-1] the output width. Parameter names are
+// "<name>.<i>.weight" and "<name>.<i>.bias". It panics if fewer than two
+// sizes are given.
+func NewMLP(name string, sizes []int, hidden, output Activation, rng *rand.Rand) *MLP {
+	if len(sizes) < 2 {
+		panic(fmt.Sprintf("nn: NewMLP %s needs at least 2 sizes, got %v", name, sizes))
+	}
+	m := &MLP{Hidden: hidden, Output: output}
+	for i := 0; i+1 < len(sizes); i++ {
+		m.Layers = append(m.Layers, NewLinear(fmt.Sprintf("%s.%d", name, i), sizes[i], sizes[i+1], rng))
+	}
+	return m
+}
+
+// In is the input width; Out the output width.
+func (m *MLP) In() int  { return m.Layers[0].In }
+func (m *MLP) Out() int { return m.Layers[len(m.Layers)-1].Out }
+
+// Params lists the MLP's parameters in layer order, weight before bias.
+func (m *MLP) Params() Params {
+	var ps Params
+	for _, l := range m.Layers {
+		ps = append(ps, l.W, l.B)
+	}
+	return ps
+}
+
+// activation returns the activation that follows layer i.
+func (m *MLP) activation(i int) Activation {
+	if i == len(m.Layers)-1 {
+		return m.Output
+	}
+	return m.Hidden
+}
+
+// Apply adds the MLP's forward pass on x (batch × In) to g and returns the
+// output node (batch × Out).
+func (m *MLP) Apply(g *Graph, x *Node) *Node {
+	h := x
+	for i, l := range m.Layers {
+		h = Add(MatMul(h, g.Param(l.W)), g.Param(l.B))
+		h = apply(m.activation(i), h)
+	}
+	return h
+}
+
+func apply(a Activation, x *Node) *Node {
+	switch a {
+	case ReLU:
+		return Relu(x)
+	case Tanh:
+		return TanhOf(x)
+	}
+	return x
+}
+
+// Forward evaluates an MLP outside any graph, for acting and for target
+// networks. It owns its scratch buffers, so one Forward must not be used by
+// two goroutines at once; make one per goroutine. It reads the MLP's
+// parameters at each call, so it always sees the latest weights.
+type Forward struct {
+	m     *MLP
+	batch int
+	bufs  [][]float32
+}
+
+// NewForward prepares a forward pass of m for up to batch rows.
+func (m *MLP) NewForward(batch int) *Forward {
+	f := &Forward{m: m, batch: batch}
+	for _, l := range m.Layers {
+		f.bufs = append(f.bufs, make([]float32, batch*l.Out))
+	}
+	return f
+}
+
+// Run computes the outputs for rows of x (rows × In, row-major, rows ≤ the
+// batch given to NewForward) and returns them (rows × Out). The returned
+// slice is reused by the next call. It panics on a size mismatch.
+func (f *Forward) Run(x []float32, rows int) []float32 {
+	if rows > f.batch || len(x) < rows*f.m.In() {
+		panic(fmt.Sprintf("nn: Forward.Run with %d rows and %d inputs, prepared for %d rows of %d",
+			rows, len(x), f.batch, f.m.In()))
+	}
+	in := x[:rows*f.m.In()]
+	for i, l := range f.m.Layers {
+		out := f.bufs[i][:rows*l.Out]
+		for r := 0; r < rows; r++ {
+			copy(out[r*l.Out:(r+1)*l.Out], l.B.Value)
+		}
+		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+			blas32.General{Rows: rows, Cols: l.In, Stride: l.In, Data: in},
+			blas32.General{Rows: l.In, Cols: l.Out, Stride: l.Out, Data: l.W.Value},
+			1, blas32.General{Rows: rows, Cols: l.Out, Stride: l.Out, Data: out})
+		activateInPlace(f.m.activation(i), out)
+		in = out
+	}
+	return in
+}
+
+func activateInPlace(a Activation, v []float32) {
+	switch a {
+	case ReLU:
+		for i, x := range v {
+			if x < 0 {
+				v[i] = 0
+			}
+		}
+	case Tanh:
+		for i, x := range v {
+			v[i] = float32(math.Tanh(float64(x)))
+		}
+	}
+}

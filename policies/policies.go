@@ -1,0 +1,169 @@
+// Package policies provides the behaviour policies that generate datasets:
+// a uniform random policy, scripted experts for each task, and a noisy
+// wrapper that turns an expert into a weaker "medium" policy. It also
+// holds the reference returns that put raw returns on the D4RL scale.
+//
+//	p, err := policies.ForKind("Pendulum-v1", "medium")
+//	p.Act(obs, rng, action)
+//
+// The package may import envs and envs/registry; envs never imports it.
+package policies
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"offrl/envs"
+	"offrl/envs/registry"
+)
+
+// Policy maps an observation to an action.
+//
+// Act writes the action for obs into action, whose length is the action
+// space's dimension. rng is the policy's own random stream; deterministic
+// policies ignore it. Act must not keep obs or action. A Policy is not
+// safe for concurrent use unless its documentation says so.
+type Policy interface {
+	Act(obs []float64, rng *rand.Rand, action []float64)
+}
+
+// Random acts uniformly at random in Space, independently at every step.
+type Random struct {
+	Space envs.Box // the action box; its bounds must be finite
+}
+
+// Act writes a uniform draw from r.Space into action.
+func (r Random) Act(obs []float64, rng *rand.Rand, action []float64) {
+	sampleBox(r.Space, rng, action)
+}
+
+// Noisy weakens a policy with ε-uniform noise: at each step, with
+// probability Eps it takes a uniform random action from Space, otherwise
+// Base's action. Eps = 0 is Base, Eps = 1 is [Random].
+//
+// This form of noise was chosen over Gaussian perturbation because it
+// interpolates between the expert and the random policy that define the
+// D4RL scale, keeps every action inside the box, and has one parameter to
+// tune per task so that the medium policy scores about 33.
+type Noisy struct {
+	Base  Policy
+	Eps   float64  // probability of a random action, in [0, 1]
+	Space envs.Box // the action box; its bounds must be finite
+}
+
+// Act draws one uniform number from rng to choose between a random action
+// and Base's action, then writes the chosen action into action.
+func (n Noisy) Act(obs []float64, rng *rand.Rand, action []float64) {
+	if rng.Float64() < n.Eps {
+		sampleBox(n.Space, rng, action)
+		return
+	}
+	n.Base.Act(obs, rng, action)
+}
+
+// sampleBox writes a uniform draw from box into x.
+func sampleBox(box envs.Box, rng *rand.Rand, x []float64) {
+	for i := range x {
+		lo, hi := box.Low[i], box.High[i]
+		x[i] = lo + float64((hi-lo)*rng.Float64())
+	}
+}
+
+// Dataset kinds for which [ForKind] builds a policy.
+const (
+	KindRandom = "random"
+	KindMedium = "medium"
+	KindExpert = "expert"
+)
+
+// Sentinel errors of [ForKind].
+var (
+	// ErrUnknownKind reports a dataset kind that names no policy.
+	ErrUnknownKind = errors.New("policies: unknown dataset kind")
+	// ErrCompositeKind reports a kind that is assembled from other kinds'
+	// datasets (medium-expert) rather than collected with one policy.
+	ErrCompositeKind = errors.New("policies: kind is a concatenation of datasets, not a policy")
+	// ErrNoPolicies reports a registered environment for which this
+	// package has no behaviour policies.
+	ErrNoPolicies = errors.New("policies: no behaviour policies for environment")
+)
+
+// task holds what this package knows about one environment.
+type task struct {
+	expert    func() Policy
+	mediumEps float64   // Noisy.Eps of the medium policy
+	reference Reference // measured returns; see reference.go
+}
+
+// tasks is the table of environments with behaviour policies. It is
+// written once here and never changed.
+var tasks = map[string]task{
+	"Pendulum-v1": {
+		expert:    func() Policy { return PendulumExpert{} },
+		mediumEps: pendulumMediumEps,
+		reference: pendulumReference,
+	},
+	"MountainCarContinuous-v0": {
+		expert:    func() Policy { return MountainCarExpert{} },
+		mediumEps: mountainCarMediumEps,
+		reference: mountainCarReference,
+	},
+}
+
+// ForKind returns the behaviour policy that collects datasets of kind
+// ("random", "medium" or "expert") for the environment envID:
+//
+//   - random: [Random] over the action space;
+//   - expert: the task's scripted expert ([PendulumExpert],
+//     [MountainCarExpert]);
+//   - medium: the expert inside [Noisy], with the task's ε tuned so that
+//     the normalised score is about 33.
+//
+// "medium-expert" is an error wrapping [ErrCompositeKind]: the collector
+// concatenates the medium and expert datasets. Another kind is an error
+// wrapping [ErrUnknownKind]; an unknown envID one wrapping
+// [envs.ErrUnknownEnv], and a registered environment without policies one
+// wrapping [ErrNoPolicies].
+func ForKind(envID, kind string) (Policy, error) {
+	if _, err := registry.Lookup(envID); err != nil {
+		return nil, fmt.Errorf("policies: %w", err)
+	}
+	t, ok := tasks[envID]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrNoPolicies, envID)
+	}
+	switch kind {
+	case KindExpert:
+		return t.expert(), nil
+	case KindRandom, KindMedium:
+		space, err := actionSpace(envID)
+		if err != nil {
+			return nil, err
+		}
+		if kind == KindRandom {
+			return Random{Space: space}, nil
+		}
+		return Noisy{Base: t.expert(), Eps: t.mediumEps, Space: space}, nil
+	case "medium-expert":
+		return nil, fmt.Errorf("kind %q for %s: collect %q and %q and concatenate them: %w",
+			kind, envID, KindMedium, KindExpert, ErrCompositeKind)
+	}
+	return nil, fmt.Errorf("kind %q for %s, want one of %s: %w", kind, envID,
+		strings.Join([]string{KindRandom, KindMedium, KindExpert}, ", "), ErrUnknownKind)
+}
+
+// actionSpace returns the action box of envID, read from an instance that
+// is closed again at once.
+func actionSpace(envID string) (envs.Box, error) {
+	env, err := registry.Make(envID)
+	if err != nil {
+		return envs.Box{}, fmt.Errorf("policies: %w", err)
+	}
+	space := env.ActionSpace()
+	if err := env.Close(); err != nil {
+		return envs.Box{}, fmt.Errorf("policies: closing %s: %w", envID, err)
+	}
+	return space, nil
+}

@@ -1,0 +1,140 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"offrl/agents"
+	"offrl/internal/atomicfile"
+)
+
+// checkpointSchema is the version of state.json.
+const checkpointSchema = "1"
+
+// state is checkpoint/state.json: everything besides the agent needed to
+// continue a run bit-identically.
+type state struct {
+	SchemaVersion string      `json:"schema_version"`
+	Algo          string      `json:"algo"`
+	Step          int         `json:"step"`
+	RNG           rngState    `json:"rng"`
+	MetricsBytes  int64       `json:"metrics_bytes"` // metrics.csv length at this step
+	TimingBytes   int64       `json:"timing_bytes"`  // timing.csv length at this step
+	DatasetID     string      `json:"dataset_id"`
+	DatasetRows   int         `json:"dataset_rows"`
+	Evals         []EvalPoint `json:"evals"`
+	Interval      intervalSum `json:"interval"` // metrics accumulated since the last row
+}
+
+// rngState holds the PCG sources of the run, marshalled.
+type rngState struct {
+	Minibatch []byte `json:"minibatch"`
+	Noise     []byte `json:"noise"`
+}
+
+// streams are the run's random generators, each on its own PCG stream of
+// the run seed so that adding a consumer never shifts another's numbers.
+type streams struct {
+	initSrc, minibatchSrc, noiseSrc *rand.PCG
+	Init, Minibatch, Noise          *rand.Rand
+}
+
+func newStreams(seed uint64) *streams {
+	s := &streams{
+		initSrc:      rand.NewPCG(seed, 1),
+		minibatchSrc: rand.NewPCG(seed, 2),
+		noiseSrc:     rand.NewPCG(seed, 3),
+	}
+	s.Init, s.Minibatch, s.Noise = rand.New(s.initSrc), rand.New(s.minibatchSrc), rand.New(s.noiseSrc)
+	return s
+}
+
+func (s *streams) marshal() (rngState, error) {
+	mb, err := s.minibatchSrc.MarshalBinary()
+	if err != nil {
+		return rngState{}, err
+	}
+	nz, err := s.noiseSrc.MarshalBinary()
+	return rngState{Minibatch: mb, Noise: nz}, err
+}
+
+func (s *streams) unmarshal(r rngState) error {
+	if err := s.minibatchSrc.UnmarshalBinary(r.Minibatch); err != nil {
+		return fmt.Errorf("rng.minibatch: %w", err)
+	}
+	if err := s.noiseSrc.UnmarshalBinary(r.Noise); err != nil {
+		return fmt.Errorf("rng.noise: %w", err)
+	}
+	return nil
+}
+
+// ErrNoCheckpoint means a run directory holds no checkpoint to resume.
+var ErrNoCheckpoint = errors.New("no checkpoint")
+
+// saveCheckpoint writes the agent and st into runDir/checkpoint. It writes
+// a complete new directory first and swaps it in with renames, so a crash
+// at any point leaves either the old or the new checkpoint readable.
+func saveCheckpoint(runDir string, agent agents.Agent, st state) error {
+	final := filepath.Join(runDir, "checkpoint")
+	fresh, old := final+".new", final+".old"
+	if err := os.RemoveAll(fresh); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(fresh, 0o755); err != nil {
+		return err
+	}
+	if err := agent.Save(fresh); err != nil {
+		return fmt.Errorf("saving agent: %w", err)
+	}
+	js, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(fresh, "state.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(old); err != nil {
+		return err
+	}
+	if _, err := os.Stat(final); err == nil {
+		if err := os.Rename(final, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(fresh, final); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// loadCheckpoint reads runDir/checkpoint (or the previous one, if a crash
+// interrupted the swap) into agent and returns its state.
+func loadCheckpoint(runDir string, agent agents.Agent) (state, error) {
+	dir := filepath.Join(runDir, "checkpoint")
+	if _, err := os.Stat(dir); err != nil {
+		dir += ".old"
+		if _, err := os.Stat(dir); err != nil {
+			return state{}, fmt.Errorf("%w in %s (looked for checkpoint/state.json)", ErrNoCheckpoint, runDir)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil {
+		return state{}, fmt.Errorf("reading checkpoint state: %w", err)
+	}
+	var st state
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return state{}, fmt.Errorf("%s: %w", filepath.Join(dir, "state.json"), err)
+	}
+	if st.SchemaVersion != checkpointSchema {
+		return state{}, fmt.Errorf("%s: schema_version %q, want %q", filepath.Join(dir, "state.json"),
+			st.SchemaVersion, checkpointSchema)
+	}
+	if err := agent.Load(dir); err != nil {
+		return state{}, fmt.Errorf("loading agent: %w", err)
+	}
+	return st, nil
+}

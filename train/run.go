@@ -1,0 +1,386 @@
+// Package train runs offline training: it loads a dataset into a replay
+// buffer, builds the agent, updates it for a number of steps, evaluates it
+// on a cadence, writes metrics, and keeps a checkpoint from which an
+// interrupted run continues bit-identically.
+//
+//	sum, err := train.Run(ctx, cfg, "runs/my-run", train.Options{Logger: log})
+//
+// It reports through callbacks (progress, evaluations) so that commands can
+// draw progress bars and plots without this package importing them.
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"offrl/agents"
+	"offrl/agents/td3bc"
+	"offrl/datasets"
+	"offrl/envs"
+	"offrl/envs/registry"
+	"offrl/eval"
+	"offrl/internal/atomicfile"
+	"offrl/replay"
+)
+
+// EvalPoint is one evaluation of a run.
+type EvalPoint struct {
+	Step            int     `json:"step"`
+	ReturnMean      float64 `json:"return_mean"`
+	ReturnStd       float64 `json:"return_std"`
+	NormalizedScore float64 `json:"normalized_score"`
+}
+
+// Options are the parts of a run that do not change its results.
+type Options struct {
+	Logger *slog.Logger // nil: silent
+	// Resume continues the run in the directory from its checkpoint.
+	Resume bool
+	// OnProgress is called after every update with the step reached.
+	OnProgress func(step, total int)
+	// OnEval is called after each evaluation with the history so far.
+	OnEval func(history []EvalPoint)
+	// EvalWorkers is the number of goroutines for evaluation episodes;
+	// 0 means GOMAXPROCS.
+	EvalWorkers int
+}
+
+// Summary is what a finished run reports.
+type Summary struct {
+	RunDir string
+	Step   int
+	// Final is the last evaluation; DatasetScore the dataset's own
+	// normalised score from its metadata.
+	Final        eval.Result
+	Score        float64
+	DatasetScore float64
+	History      []EvalPoint
+}
+
+// EvalReport is eval.json: the final evaluation with its context.
+type EvalReport struct {
+	SchemaVersion          string    `json:"schema_version"`
+	Algo                   string    `json:"algo"`
+	EnvID                  string    `json:"env_id"`
+	DatasetID              string    `json:"dataset_id"`
+	Step                   int       `json:"step"`
+	Episodes               int       `json:"episodes"`
+	Returns                []float64 `json:"returns"`
+	ReturnMean             float64   `json:"return_mean"`
+	ReturnStd              float64   `json:"return_std"`
+	NormalizedScore        float64   `json:"normalized_score"` // D4RL scale, 0–100
+	NormalizedScoreStd     float64   `json:"normalized_score_std"`
+	DatasetNormalizedScore float64   `json:"dataset_normalized_score"`
+	RefMinScore            float64   `json:"ref_min_score"`
+	RefMaxScore            float64   `json:"ref_max_score"`
+	RefSource              string    `json:"ref_source"`
+}
+
+// run is the state of one training run.
+type run struct {
+	cfg     Config
+	dir     string
+	opts    Options
+	log     *slog.Logger
+	meta    datasets.Metadata
+	buf     *replay.Buffer
+	agent   agents.Agent
+	rng     *streams
+	metrics *csvLog
+	timing  *csvLog
+	st      state
+}
+
+// intervalSum accumulates update metrics between two metrics.csv rows.
+type intervalSum struct {
+	Count int                `json:"count"`
+	Sums  map[string]float64 `json:"sums"`
+}
+
+// Run trains according to cfg in runDir. A new run needs runDir to be
+// absent or empty; with opts.Resume it continues from runDir's checkpoint
+// using the configuration saved there. When ctx is cancelled Run writes a
+// checkpoint and returns an error wrapping the context's error.
+func Run(ctx context.Context, cfg Config, runDir string, opts Options) (Summary, error) {
+	if err := cfg.Validate(); err != nil {
+		return Summary{}, err
+	}
+	r := &run{cfg: cfg, dir: runDir, opts: opts, log: opts.Logger}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if err := r.setup(); err != nil {
+		return Summary{}, err
+	}
+	defer r.metrics.close()
+	defer r.timing.close()
+	return r.loop(ctx)
+}
+
+// setup loads the data, builds the agent and opens or restores the run.
+func (r *run) setup() error {
+	d, err := datasets.Read(r.cfg.Dataset)
+	if err != nil {
+		return fmt.Errorf("loading dataset: %w", err)
+	}
+	r.meta = d.Meta
+	if _, err := registry.Lookup(r.meta.EnvID); err != nil {
+		return fmt.Errorf("dataset %s: env_id: %w", r.cfg.Dataset, err)
+	}
+	if r.buf, err = replay.FromDataset(d); err != nil {
+		return err
+	}
+	r.rng = newStreams(r.cfg.Seed)
+	if r.agent, err = newAgent(r.cfg, d, r.rng); err != nil {
+		return err
+	}
+	if p, ok := r.agent.(interface{ Prepare(*replay.Buffer) error }); ok {
+		if err := p.Prepare(r.buf); err != nil {
+			return err
+		}
+	}
+	if r.opts.Resume {
+		return r.restore()
+	}
+	return r.create()
+}
+
+// newAgent builds the configured algorithm for the dataset's spaces.
+func newAgent(cfg Config, d *datasets.Dataset, s *streams) (agents.Agent, error) {
+	maxAction := 0.0
+	for i, hi := range d.Meta.ActionHigh {
+		if lo := d.Meta.ActionLow[i]; lo != -hi {
+			return nil, fmt.Errorf("dataset %s: action bounds [%v, %v] in dimension %d are not symmetric, which TD3+BC requires",
+				d.Meta.DatasetID, lo, hi, i)
+		}
+		maxAction = math.Max(maxAction, hi)
+	}
+	spec := td3bc.Spec{ObsDim: d.ObsDim, ActDim: d.ActDim, MaxAction: maxAction, BatchSize: cfg.BatchSize}
+	return td3bc.New(cfg.TD3BC, spec, s.Init)
+}
+
+// create starts a fresh run directory.
+func (r *run) create() error {
+	if entries, err := os.ReadDir(r.dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("run directory %s is not empty; pass --resume to continue it or choose another", r.dir)
+	}
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(r.resolved(), "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(r.dir, "config.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	r.st = state{SchemaVersion: checkpointSchema, Algo: r.cfg.Algo, DatasetID: r.meta.DatasetID,
+		DatasetRows: r.buf.Len(), Interval: intervalSum{Sums: map[string]float64{}}}
+	return r.openLogs(-1, -1)
+}
+
+// resolvedConfig is config.json: the settings plus what identifies the data.
+type resolvedConfig struct {
+	SchemaVersion string `json:"schema_version"`
+	Config
+	EnvID       string `json:"env_id"`
+	DatasetID   string `json:"dataset_id"`
+	DatasetRows int    `json:"dataset_rows"`
+}
+
+func (r *run) resolved() resolvedConfig {
+	return resolvedConfig{SchemaVersion: "1", Config: r.cfg, EnvID: r.meta.EnvID,
+		DatasetID: r.meta.DatasetID, DatasetRows: r.buf.Len()}
+}
+
+// restore loads the checkpoint and cuts the logs back to it.
+func (r *run) restore() error {
+	st, err := loadCheckpoint(r.dir, r.agent)
+	if err != nil {
+		return err
+	}
+	if st.DatasetID != r.meta.DatasetID || st.DatasetRows != r.buf.Len() {
+		return fmt.Errorf("checkpoint in %s was made on dataset %s (%d rows), not %s (%d rows)",
+			r.dir, st.DatasetID, st.DatasetRows, r.meta.DatasetID, r.buf.Len())
+	}
+	if err := r.rng.unmarshal(st.RNG); err != nil {
+		return fmt.Errorf("checkpoint in %s: %w", r.dir, err)
+	}
+	if st.Interval.Sums == nil {
+		st.Interval.Sums = map[string]float64{}
+	}
+	r.st = st
+	r.log.Info("resuming", "step", st.Step, "run_dir", r.dir)
+	return r.openLogs(st.MetricsBytes, st.TimingBytes)
+}
+
+func (r *run) metricColumns() []string {
+	cols := append([]string{"step"}, r.agent.MetricNames()...)
+	return append(cols, "return_mean", "return_std", "normalized_score")
+}
+
+func (r *run) openLogs(metricsBytes, timingBytes int64) error {
+	var err error
+	if r.metrics, err = openCSV(filepath.Join(r.dir, "metrics.csv"), r.metricColumns(), metricsBytes); err != nil {
+		return err
+	}
+	r.timing, err = openCSV(filepath.Join(r.dir, "timing.csv"), []string{"step", "wall_s", "updates_per_s"}, timingBytes)
+	return err
+}
+
+// loop runs the updates from the current step to cfg.Steps.
+func (r *run) loop(ctx context.Context) (Summary, error) {
+	batch := r.buf.NewBatch(r.cfg.BatchSize)
+	start, t0 := time.Now(), r.st.Step
+	lastTime, lastStep := start, r.st.Step
+	r.log.Info("training", "algo", r.cfg.Algo, "dataset", r.meta.DatasetID, "env", r.meta.EnvID,
+		"steps", r.cfg.Steps, "from_step", r.st.Step, "seed", r.cfg.Seed)
+	var final eval.Result
+	for r.st.Step < r.cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			return Summary{}, errors.Join(fmt.Errorf("interrupted at step %d: %w", r.st.Step, err), r.checkpoint())
+		}
+		if err := r.buf.Sample(r.rng.Minibatch, batch); err != nil {
+			return Summary{}, err
+		}
+		m, err := r.agent.Update(batch, r.rng.Noise)
+		if err != nil {
+			return Summary{}, err
+		}
+		r.st.Step++
+		for k, v := range m {
+			r.st.Interval.Sums[k] += v
+		}
+		r.st.Interval.Count++
+
+		evalNow := r.st.Step%r.cfg.EvalEvery == 0 || r.st.Step == r.cfg.Steps
+		if evalNow || r.st.Step%r.cfg.LogEvery == 0 {
+			var res *eval.Result
+			if evalNow {
+				got, err := r.evaluate(ctx)
+				if err != nil {
+					return Summary{}, errors.Join(err, r.checkpoint())
+				}
+				res, final = &got, got
+			}
+			if err := r.writeRow(res); err != nil {
+				return Summary{}, err
+			}
+			now := time.Now()
+			rate := float64(r.st.Step-lastStep) / now.Sub(lastTime).Seconds()
+			if err := r.timing.write([]string{fmt.Sprint(r.st.Step), formatFloat(now.Sub(start).Seconds()),
+				formatFloat(rate)}); err != nil {
+				return Summary{}, err
+			}
+			lastTime, lastStep = now, r.st.Step
+			if evalNow {
+				if err := r.checkpoint(); err != nil {
+					return Summary{}, fmt.Errorf("writing checkpoint at step %d: %w", r.st.Step, err)
+				}
+				r.log.Info("checkpoint written", "step", r.st.Step, "path", filepath.Join(r.dir, "checkpoint"))
+			}
+		}
+		if r.opts.OnProgress != nil {
+			r.opts.OnProgress(r.st.Step, r.cfg.Steps)
+		}
+	}
+	if r.st.Step == t0 && len(r.st.Evals) > 0 {
+		// Resumed a finished run: nothing to do but report it again.
+		var err error
+		if final, err = r.evaluateOnly(ctx); err != nil {
+			return Summary{}, err
+		}
+	}
+	return r.finish(final)
+}
+
+// writeRow appends the interval's mean metrics (and an evaluation, if one
+// was made at this step) to metrics.csv.
+func (r *run) writeRow(res *eval.Result) error {
+	row := []string{fmt.Sprint(r.st.Step)}
+	for _, name := range r.agent.MetricNames() {
+		row = append(row, formatFloat(r.st.Interval.Sums[name]/float64(max(r.st.Interval.Count, 1))))
+	}
+	if res != nil {
+		last := r.st.Evals[len(r.st.Evals)-1]
+		row = append(row, formatFloat(res.ReturnMean), formatFloat(res.ReturnStd), formatFloat(last.NormalizedScore))
+	} else {
+		row = append(row, "", "", "")
+	}
+	r.st.Interval = intervalSum{Sums: map[string]float64{}}
+	return r.metrics.write(row)
+}
+
+// evaluate runs the deterministic evaluation (TD3+BC seeds it with
+// seed + 100), records it and calls OnEval.
+func (r *run) evaluate(ctx context.Context) (eval.Result, error) {
+	res, err := r.evaluateOnly(ctx)
+	if err != nil {
+		return eval.Result{}, err
+	}
+	p := EvalPoint{Step: r.st.Step, ReturnMean: res.ReturnMean, ReturnStd: res.ReturnStd,
+		NormalizedScore: datasets.NormalizedScore(res.ReturnMean, r.meta.RefMinScore, r.meta.RefMaxScore)}
+	r.st.Evals = append(r.st.Evals, p)
+	r.log.Info("evaluation", "step", p.Step, "return_mean", p.ReturnMean, "normalized_score", p.NormalizedScore)
+	if r.opts.OnEval != nil {
+		r.opts.OnEval(slices.Clone(r.st.Evals))
+	}
+	return res, nil
+}
+
+func (r *run) evaluateOnly(ctx context.Context) (eval.Result, error) {
+	newEnv := func() (envs.Env, error) { return registry.Make(r.meta.EnvID) }
+	res, err := eval.Run(ctx, newEnv, r.agent, eval.Options{Episodes: r.cfg.EvalEpisodes,
+		Seed: r.cfg.Seed + 100, Workers: r.opts.EvalWorkers})
+	if err != nil {
+		return eval.Result{}, fmt.Errorf("evaluating at step %d: %w", r.st.Step, err)
+	}
+	return res, nil
+}
+
+// checkpoint saves the agent, the generators and the log lengths.
+func (r *run) checkpoint() error {
+	var err error
+	if r.st.RNG, err = r.rng.marshal(); err != nil {
+		return err
+	}
+	if r.st.MetricsBytes, err = r.metrics.size(); err != nil {
+		return err
+	}
+	if r.st.TimingBytes, err = r.timing.size(); err != nil {
+		return err
+	}
+	return saveCheckpoint(r.dir, r.agent, r.st)
+}
+
+// finish writes eval.json and returns the summary.
+func (r *run) finish(final eval.Result) (Summary, error) {
+	rep := EvalReport{
+		SchemaVersion: "1", Algo: r.cfg.Algo, EnvID: r.meta.EnvID, DatasetID: r.meta.DatasetID,
+		Step: r.st.Step, Episodes: len(final.Returns), Returns: final.Returns,
+		ReturnMean: final.ReturnMean, ReturnStd: final.ReturnStd,
+		NormalizedScore:        datasets.NormalizedScore(final.ReturnMean, r.meta.RefMinScore, r.meta.RefMaxScore),
+		DatasetNormalizedScore: r.meta.NormalizedScore,
+		RefMinScore:            r.meta.RefMinScore, RefMaxScore: r.meta.RefMaxScore, RefSource: r.meta.RefSource,
+	}
+	rep.NormalizedScoreStd = 100 * final.ReturnStd / math.Abs(r.meta.RefMaxScore-r.meta.RefMinScore)
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return Summary{}, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(r.dir, "eval.json"), append(js, '\n')); err != nil {
+		return Summary{}, err
+	}
+	r.log.Info("finished", "step", r.st.Step, "normalized_score", rep.NormalizedScore,
+		"dataset_normalized_score", rep.DatasetNormalizedScore)
+	return Summary{RunDir: r.dir, Step: r.st.Step, Final: final, Score: rep.NormalizedScore,
+		DatasetScore: rep.DatasetNormalizedScore, History: slices.Clone(r.st.Evals)}, nil
+}
