@@ -16,7 +16,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"offrl/datasets"
 	"offrl/envs"
@@ -116,7 +118,8 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if err := os.MkdirAll(filepath.Dir(opts.Out), 0o755); err != nil {
 		return Summary{}, fmt.Errorf("creating the folder of %s: %w", opts.Out, err)
 	}
-	w, err := datasets.NewWriter(opts.Out, meta, datasets.WriterOptions{Overwrite: opts.Overwrite})
+	w, err := datasets.NewWriter(opts.Out, meta,
+		datasets.WriterOptions{Overwrite: opts.Overwrite, Reproducible: true})
 	if err != nil {
 		return Summary{}, err
 	}
@@ -245,6 +248,10 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 	if err != nil {
 		return datasets.Metadata{}, err
 	}
+	created, err := createdAt()
+	if err != nil {
+		return datasets.Metadata{}, err
+	}
 	var behaviour []map[string]any
 	for _, ph := range phases {
 		behaviour = append(behaviour, map[string]any{
@@ -264,7 +271,24 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 		MaxEpisodeSteps: spec.MaxEpisodeSteps, Dt: spec.DT, FrameSkip: 1,
 		TimeoutsMeaning: datasets.TimeoutsTimeLimit,
 		CreatedBy:       ToolkitVersion,
+		CreatedAt:       created,
 	}, nil
+}
+
+// createdAt is the creation time recorded in a dataset: empty by default,
+// so that the same command gives the same bytes, or the time given by
+// SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds
+// convention) when that variable is set.
+func createdAt() (string, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return "", nil
+	}
+	sec, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || sec < 0 {
+		return "", fmt.Errorf("SOURCE_DATE_EPOCH = %q, want seconds since 1970", s)
+	}
+	return time.Unix(sec, 0).UTC().Format(time.RFC3339), nil
 }
 
 func summarise(path string, log *slog.Logger) (Summary, error) {

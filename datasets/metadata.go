@@ -85,7 +85,8 @@ type Metadata struct {
 	TimeoutsMeaning string  `json:"timeouts_meaning"`
 
 	// Creation. CreatedAt is RFC 3339 UTC; the writer fills it with the
-	// current time when empty, so set it for reproducible bytes.
+	// current time when empty, unless asked for reproducible output, in
+	// which case it may stay empty.
 	CreatedBy string `json:"created_by"` // toolkit name and version
 	CreatedAt string `json:"created_at"`
 }

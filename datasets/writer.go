@@ -47,6 +47,10 @@ type WriterOptions struct {
 	// least PartRows rows, the next episode starts a new part, so a part
 	// never splits an episode. 0 means one part for the whole dataset.
 	PartRows int
+
+	// Reproducible leaves an empty created_at empty instead of stamping
+	// the current time, so that equal inputs give byte-identical files.
+	Reproducible bool
 }
 
 // Transition is one row handed to a [Writer]. Append copies the slices, so
@@ -101,7 +105,7 @@ type cursor struct {
 //
 // The derived fields of meta (counts, return statistics, normalized score,
 // tail_open) are ignored here and computed by Close; created_at is filled
-// with the current UTC time when empty, so pin it for reproducible bytes.
+// with the current UTC time when empty, unless opts.Reproducible is set.
 func NewWriter(path string, meta Metadata, opts WriterOptions) (*Writer, error) {
 	path = filepath.Clean(path)
 	opts, err := resolveOptions(opts)
@@ -114,7 +118,7 @@ func NewWriter(path string, meta Metadata, opts WriterOptions) (*Writer, error) 
 	if meta.SchemaVersion == "" {
 		meta.SchemaVersion = SchemaVersion
 	}
-	if meta.CreatedAt == "" {
+	if meta.CreatedAt == "" && !opts.Reproducible {
 		meta.CreatedAt = time.Now().UTC().Format(time.RFC3339)
 	}
 	if meta.CreatedBy == "" {
