@@ -39,6 +39,9 @@ require (
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/twpayne/go-geom v1.6.1 // indirect
 	github.com/xtgo/set v1.0.0 // indirect
+	// Pinned on purpose: gorgonia v0.9.18 and tensor v0.9.23 require 2020-21
+	// versions of this module, which panic at start-up on any Go release
+	// newer than they know; this version accepts current Go.
 	go4.org/unsafe/assume-no-moving-gc v0.0.0-20231121144256-b99613f794b6 // indirect
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect

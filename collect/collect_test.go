@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"offrl/datasets"
+	"offrl/envs"
 	"offrl/envs/registry"
+	"offrl/replay"
 )
 
 func collectTo(t *testing.T, opts Options) *datasets.Dataset {
@@ -189,5 +192,62 @@ func TestCancelLeavesNothing(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
 		t.Fatalf("a cancelled collection left %d entries in the folder", len(entries))
+	}
+}
+
+// B03: an episode can terminate on the very step its time limit fires.
+// Both flags are kept, the writer accepts the row, and the learner does not
+// bootstrap through it (terminal takes precedence).
+func TestTerminalAndTimeoutOnTheSameStep(t *testing.T) {
+	env, err := registry.Make("MountainCarContinuous-v0", registry.WithMaxEpisodeSteps(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.Reset(0); err != nil {
+		t.Fatal(err)
+	}
+	obs := []float64{0.44, 0.07}
+	if err := env.(envs.StateSetter).SetState(obs); err != nil {
+		t.Fatal(err)
+	}
+	st, err := env.Step([]float64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Terminated || !st.Truncated {
+		t.Fatalf("terminated %v truncated %v, want both true", st.Terminated, st.Truncated)
+	}
+
+	path := filepath.Join(t.TempDir(), "both.parquet")
+	meta := datasets.Metadata{DatasetID: "mountaincar-expert-v0", EnvID: "MountainCarContinuous-v0",
+		DatasetKind: "expert", ObsDim: 2, ActDim: 1, MaxEpisodeSteps: 1}
+	w, err := datasets.NewWriter(path, meta, datasets.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append(datasets.Transition{Obs: to32(obs), Action: []float32{1}, NextObs: to32(st.Obs),
+		Reward: float32(st.Reward), Terminal: st.Terminated, Timeout: st.Truncated}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := datasets.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Terminals[0] || !d.Timeouts[0] || d.Rewards[0] != float32(99.9) {
+		t.Fatalf("stored terminal %v timeout %v reward %v; want true, true, 99.9", d.Terminals[0], d.Timeouts[0], d.Rewards[0])
+	}
+	buf, err := replay.FromDataset(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := buf.NewBatch(4)
+	if err := buf.Sample(rand.New(rand.NewPCG(1, 1)), batch); err != nil {
+		t.Fatal(err)
+	}
+	if batch.Mask[0] != 0 {
+		t.Fatalf("bootstrap mask %v for a terminal row that also timed out, want 0", batch.Mask[0])
 	}
 }

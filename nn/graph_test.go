@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // lossFn builds a scalar loss of an MLP on graph g.
@@ -206,5 +209,46 @@ func TestForwardMatchesGraph(t *testing.T) {
 		if math.Abs(float64(one[i]-out.Value()[i])) > 1e-5 {
 			t.Errorf("single row output %d: %v, want %v", i, one[i], out.Value()[i])
 		}
+	}
+}
+
+// countingBLAS counts the float32 matrix products that reach it.
+type countingBLAS struct {
+	gonum.Implementation
+	sgemm int
+}
+
+func (c *countingBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, cc []float32, ldc int) {
+	c.sgemm++
+	c.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc)
+}
+
+// Both graphs and Forward must run on the BLAS given to UseBLAS, so that a
+// faster kernel is one call away.
+func TestUseBLASReachesGraphsAndForward(t *testing.T) {
+	c := &countingBLAS{}
+	UseBLAS(c)
+	defer UseBLAS(gonum.Implementation{})
+
+	rng := rand.New(rand.NewPCG(1, 1))
+	m := NewMLP("net", []int{4, 8, 2}, ReLU, Identity, rng)
+	m.NewForward(3).Run(make([]float32, 12), 3)
+	if c.sgemm != 2 {
+		t.Fatalf("Forward made %d Sgemm calls through the installed BLAS, want 2", c.sgemm)
+	}
+	g := NewGraph()
+	x, y := g.Input("x", 3, 4), g.Input("y", 3, 2)
+	loss := MSE(m.Apply(g, x.Node), y.Node)
+	p, err := g.Compile(loss, m.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.sgemm
+	if err := p.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if c.sgemm == before {
+		t.Fatal("a compiled graph made no Sgemm call through the installed BLAS")
 	}
 }
