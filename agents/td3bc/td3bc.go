@@ -45,15 +45,24 @@ import (
 // Config holds the TD3+BC hyper-parameters. Defaults are the paper's
 // (appendix, table of hyper-parameters; sfujim/TD3_BC main.py).
 type Config struct {
-	Gamma       float64 `json:"gamma" yaml:"gamma"`               // γ, discount; paper 0.99
-	Tau         float64 `json:"tau" yaml:"tau"`                   // τ, target update rate; paper 0.005
-	PolicyNoise float64 `json:"policy_noise" yaml:"policy_noise"` // σ, target smoothing noise std (× max action); paper 0.2
-	NoiseClip   float64 `json:"noise_clip" yaml:"noise_clip"`     // c, clip of that noise (× max action); paper 0.5
-	PolicyDelay int     `json:"policy_delay" yaml:"policy_delay"` // d, critic updates per actor update; paper 2
-	Alpha       float64 `json:"alpha" yaml:"alpha"`               // α, sets λ; paper 2.5
-	ActorLR     float64 `json:"actor_lr" yaml:"actor_lr"`         // Adam step size of the actor; paper 3e-4
-	CriticLR    float64 `json:"critic_lr" yaml:"critic_lr"`       // Adam step size of the critics; paper 3e-4
-	Hidden      []int   `json:"hidden" yaml:"hidden"`             // hidden widths of actor and critics; paper [256, 256]
+	// Gamma is γ, the discount; paper 0.99.
+	Gamma float64 `json:"gamma" yaml:"gamma"`
+	// Tau is τ, the target network update rate; paper 0.005.
+	Tau float64 `json:"tau" yaml:"tau"`
+	// PolicyNoise is σ, the std of the target smoothing noise, in units
+	// of the maximum action; paper 0.2.
+	PolicyNoise float64 `json:"policy_noise" yaml:"policy_noise"`
+	// NoiseClip is c, the clip of that noise (× max action); paper 0.5.
+	NoiseClip float64 `json:"noise_clip" yaml:"noise_clip"`
+	// PolicyDelay is d, critic updates per actor update; paper 2.
+	PolicyDelay int `json:"policy_delay" yaml:"policy_delay"`
+	// Alpha is α, which sets λ = α / mean|Q|; paper 2.5.
+	Alpha float64 `json:"alpha" yaml:"alpha"`
+	// ActorLR and CriticLR are the Adam step sizes; paper 3e-4 each.
+	ActorLR  float64 `json:"actor_lr" yaml:"actor_lr"`
+	CriticLR float64 `json:"critic_lr" yaml:"critic_lr"`
+	// Hidden are the hidden widths of actor and critics; paper [256, 256].
+	Hidden []int `json:"hidden" yaml:"hidden"`
 	// NormalizeStates turns on the state normalisation; paper true.
 	NormalizeStates bool `json:"normalize_states" yaml:"normalize_states"`
 }
@@ -146,7 +155,8 @@ func New(cfg Config, spec Spec, rng *rand.Rand) (*Agent, error) {
 		return nil, err
 	}
 	if spec.ObsDim < 1 || spec.ActDim < 1 || spec.BatchSize < 1 || !(spec.MaxAction > 0) {
-		return nil, fmt.Errorf("td3bc: spec %+v needs positive widths, batch size and max action", spec)
+		return nil, fmt.Errorf("td3bc: spec %+v needs positive widths, batch size and max action",
+			spec)
 	}
 	a := &Agent{cfg: cfg, spec: spec}
 	actorSizes := append(append([]int{spec.ObsDim}, cfg.Hidden...), spec.ActDim)
@@ -245,7 +255,8 @@ func (a *Agent) MetricNames() []string {
 // Actor metrics keep their last value on iterations without an actor step.
 func (a *Agent) Update(batch *replay.Batch, rng *rand.Rand) (agents.Metrics, error) {
 	if batch.Size != a.spec.BatchSize {
-		return nil, fmt.Errorf("td3bc: batch of %d, graphs compiled for %d", batch.Size, a.spec.BatchSize)
+		return nil, fmt.Errorf("td3bc: batch of %d, graphs compiled for %d",
+			batch.Size, a.spec.BatchSize)
 	}
 	a.totalIt++
 	n, od, ad := batch.Size, a.spec.ObsDim, a.spec.ActDim
@@ -344,7 +355,11 @@ func (a *Agent) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	meta := map[string]string{"algo": "td3bc", "total_it": strconv.FormatInt(a.totalIt, 10), "config": string(cfg)}
+	meta := map[string]string{
+		"algo":     "td3bc",
+		"total_it": strconv.FormatInt(a.totalIt, 10),
+		"config":   string(cfg),
+	}
 	for k, v := range ameta {
 		meta[k] = v
 	}
@@ -374,7 +389,8 @@ func (a *Agent) Load(dir string) error {
 	for _, m := range a.nets() {
 		all = append(all, m.Params()...)
 	}
-	all = append(all, &nn.Param{Name: "state_mean", Shape: []int{a.spec.ObsDim}, Value: a.stateMean},
+	all = append(all,
+		&nn.Param{Name: "state_mean", Shape: []int{a.spec.ObsDim}, Value: a.stateMean},
 		&nn.Param{Name: "state_std", Shape: []int{a.spec.ObsDim}, Value: a.stateStd})
 	if err := nn.AssignTensors(all, ts); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
