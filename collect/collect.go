@@ -23,11 +23,9 @@ import (
 	"offrl/datasets"
 	"offrl/envs"
 	"offrl/envs/registry"
+	"offrl/internal/version"
 	"offrl/policies"
 )
-
-// ToolkitVersion is written into every dataset's created_by.
-const ToolkitVersion = "offrl 0.1.0"
 
 // DatasetVersion is N in the names <task>-<kind>-v<N> of datasets this
 // code collects; raise it whenever the data a command produces changes.
@@ -54,13 +52,16 @@ type Options struct {
 
 // Summary describes a collected dataset.
 type Summary struct {
-	Path            string
-	DatasetID       string
-	Episodes        int64
-	Transitions     int64
-	ReturnMean      float64
-	NormalizedScore float64
-	Bytes           int64
+	Path      string
+	DatasetID string
+	Episodes  int64
+	// CompleteEpisodes excludes a last episode cut by the budget; the
+	// return statistics cover only complete episodes.
+	CompleteEpisodes int64
+	Transitions      int64
+	ReturnMean       float64
+	NormalizedScore  float64
+	Bytes            int64
 }
 
 // DatasetID returns the name of the dataset Run collects for an
@@ -107,7 +108,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		return Summary{}, err
 	}
 
-	phases, err := plan(opts)
+	phases, err := plan(ctx, opts)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -123,7 +124,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	c := &collector{env: env, w: w, opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x706f6c))}
+	c := &collector{env: env, w: w, opts: opts, rng: newPolicyRNG(opts.Seed)}
 	for _, ph := range phases {
 		if err := c.roll(ctx, ph); err != nil {
 			return Summary{}, errorsJoin(err, w.Abort())
@@ -142,22 +143,32 @@ type phase struct {
 	steps  int
 }
 
-func plan(opts Options) ([]phase, error) {
-	kinds := []string{opts.Kind}
-	steps := []int{opts.Steps}
-	if opts.Kind == "medium-expert" {
-		kinds = []string{"medium", "expert"}
-		steps = []int{opts.Steps / 2, opts.Steps - opts.Steps/2}
-	}
-	var out []phase
-	for i, k := range kinds {
-		p, err := policies.ForKind(opts.EnvID, k)
+func plan(ctx context.Context, opts Options) ([]phase, error) {
+	if opts.Kind != "medium-expert" {
+		p, err := policies.ForKind(opts.EnvID, opts.Kind)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, phase{kind: k, policy: p, steps: steps[i]})
+		return []phase{{kind: opts.Kind, policy: p, steps: opts.Steps}}, nil
 	}
-	return out, nil
+	// D4RL stitches the medium data cut at its last complete episode to
+	// the expert data; here the medium half keeps the complete episodes
+	// that fit in Steps/2 and the expert fills the rest, so no medium
+	// episode is cut and counted as if it had ended.
+	medium, err := policies.ForKind(opts.EnvID, "medium")
+	if err != nil {
+		return nil, err
+	}
+	expert, err := policies.ForKind(opts.EnvID, "expert")
+	if err != nil {
+		return nil, err
+	}
+	n, err := completeRows(ctx, opts, medium, opts.Steps/2)
+	if err != nil {
+		return nil, err
+	}
+	return []phase{{kind: "medium", policy: medium, steps: n},
+		{kind: "expert", policy: expert, steps: opts.Steps - n}}, nil
 }
 
 func (o Options) validate() error {
@@ -192,38 +203,54 @@ type collector struct {
 }
 
 // roll plays ph.steps transitions of ph.policy, starting a new episode at
-// the beginning of the phase.
+// the beginning of the phase, and writes them.
 func (c *collector) roll(ctx context.Context, ph phase) error {
+	_, err := c.play(ctx, ph, func(t datasets.Transition) error {
+		if err := c.w.Append(t); err != nil {
+			return err
+		}
+		c.done++
+		if c.opts.OnProgress != nil && (c.done%1000 == 0 || c.done == c.opts.Steps) {
+			c.opts.OnProgress(c.done, c.opts.Steps)
+		}
+		return nil
+	})
+	return err
+}
+
+// play runs episodes of ph.policy for ph.steps transitions, handing each
+// to emit, and returns how many of them belong to episodes that ended on
+// their own (terminated or hit the time limit) rather than by the budget.
+// The last episode cut by the budget ends with a timeout: it was
+// truncated, so learners bootstrap from its real next observation.
+func (c *collector) play(ctx context.Context, ph phase, emit func(datasets.Transition) error) (int, error) {
 	act := make([]float64, c.env.ActionSpace().Dim())
-	left := ph.steps
+	left, complete := ph.steps, 0
 	for left > 0 {
 		if err := ctx.Err(); err != nil {
-			return err
+			return 0, err
 		}
 		obs, _, err := c.env.Reset(EpisodeSeed(c.opts.Seed, c.episode))
 		if err != nil {
-			return fmt.Errorf("resetting episode %d: %w", c.episode, err)
+			return 0, fmt.Errorf("resetting episode %d: %w", c.episode, err)
 		}
 		for step := 0; left > 0; step++ {
 			ph.policy.Act(obs, c.rng, act)
 			st, err := c.env.Step(act)
 			if err != nil {
-				return fmt.Errorf("episode %d step %d: %w", c.episode, step, err)
+				return 0, fmt.Errorf("episode %d step %d: %w", c.episode, step, err)
 			}
 			left--
-			// A budget cut is a truncation: bootstrap from the real next
-			// observation, as for a time limit.
 			timeout := st.Truncated || (left == 0 && !st.Terminated)
-			if err := c.w.Append(datasets.Transition{
+			if err := emit(datasets.Transition{
 				EpisodeID: int32(c.episode), Step: int32(step),
 				Obs: to32(obs), Action: to32(act), NextObs: to32(st.Obs),
 				Reward: float32(st.Reward), Terminal: st.Terminated, Timeout: timeout,
 			}); err != nil {
-				return err
+				return 0, err
 			}
-			c.done++
-			if c.opts.OnProgress != nil && (c.done%1000 == 0 || c.done == c.opts.Steps) {
-				c.opts.OnProgress(c.done, c.opts.Steps)
+			if st.Terminated || st.Truncated {
+				complete = ph.steps - left
 			}
 			if st.Terminated || timeout {
 				break
@@ -232,8 +259,26 @@ func (c *collector) roll(ctx context.Context, ph phase) error {
 		}
 		c.episode++
 	}
-	return nil
+	return complete, nil
 }
+
+// completeRows is how many of the first budget transitions of policy,
+// played from the start of a collection, belong to complete episodes. A
+// dry run finds it: collection is deterministic, so the real run repeats
+// those episodes exactly.
+func completeRows(ctx context.Context, opts Options, policy policies.Policy, budget int) (int, error) {
+	env, err := registry.Make(opts.EnvID)
+	if err != nil {
+		return 0, err
+	}
+	defer env.Close()
+	dry := &collector{env: env, opts: opts, rng: newPolicyRNG(opts.Seed)}
+	return dry.play(ctx, phase{policy: policy, steps: budget},
+		func(datasets.Transition) error { return nil })
+}
+
+// newPolicyRNG is the generator of a collection's behaviour policies.
+func newPolicyRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x706f6c)) }
 
 func to32(x []float64) []float32 {
 	out := make([]float32, len(x))
@@ -261,7 +306,7 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 	as := env.ActionSpace()
 	return datasets.Metadata{
 		DatasetID: id, EnvID: opts.EnvID, DatasetKind: opts.Kind,
-		EnvVersion:      raw(map[string]string{"gym_semantics": spec.ID, "engine": ToolkitVersion}),
+		EnvVersion:      raw(map[string]string{"gym_semantics": spec.ID, "engine": version.Toolkit}),
 		BehaviourPolicy: raw(behaviour),
 		Seed:            raw(map[string]any{"base": opts.Seed, "episode_rule": "splitmix64(base + 0x9e3779b97f4a7c15*(e+1))"}),
 		Command:         opts.Command,
@@ -270,7 +315,7 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 		RefMinScore: ref.RandomReturn, RefMaxScore: ref.ExpertReturn, RefSource: ref.Source,
 		MaxEpisodeSteps: spec.MaxEpisodeSteps, Dt: spec.DT, FrameSkip: 1,
 		TimeoutsMeaning: datasets.TimeoutsTimeLimit,
-		CreatedBy:       ToolkitVersion,
+		CreatedBy:       version.Toolkit,
 		CreatedAt:       created,
 	}, nil
 }
@@ -296,8 +341,13 @@ func summarise(path string, log *slog.Logger) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	s := Summary{Path: path, DatasetID: m.DatasetID, Episodes: m.NumEpisodes, Transitions: m.NumTransitions,
-		ReturnMean: m.ReturnMean, NormalizedScore: m.NormalizedScore, Bytes: diskSize(path)}
+	complete := m.NumEpisodes
+	if m.TailTruncated || m.TailOpen {
+		complete--
+	}
+	s := Summary{Path: path, DatasetID: m.DatasetID, Episodes: m.NumEpisodes, CompleteEpisodes: complete,
+		Transitions: m.NumTransitions,
+		ReturnMean:  m.ReturnMean, NormalizedScore: m.NormalizedScore, Bytes: diskSize(path)}
 	log.Info("dataset written", "path", path, "episodes", s.Episodes, "transitions", s.Transitions,
 		"return_mean", s.ReturnMean, "normalized_score", s.NormalizedScore, "bytes", s.Bytes)
 	return s, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -249,5 +250,27 @@ func TestTerminalAndTimeoutOnTheSameStep(t *testing.T) {
 	}
 	if batch.Mask[0] != 0 {
 		t.Fatalf("bootstrap mask %v for a terminal row that also timed out, want 0", batch.Mask[0])
+	}
+}
+
+// The medium half of medium-expert keeps only complete episodes, so no
+// medium episode is cut short and then counted as if it had ended.
+func TestMediumExpertNeverCutsAMediumEpisode(t *testing.T) {
+	d := collectTo(t, Options{EnvID: "Pendulum-v1", Kind: "medium-expert", Steps: 1100, Seed: 2})
+	var lens []int
+	for _, e := range d.Episodes() {
+		lens = append(lens, e.End-e.Start)
+	}
+	want := []int{200, 200, 200, 200, 200, 100}
+	if fmt.Sprint(lens) != fmt.Sprint(want) {
+		t.Fatalf("episode lengths %v, want %v (400 medium rows, then 700 expert)", lens, want)
+	}
+	var phases []struct {
+		Kind  string `json:"kind"`
+		Steps int    `json:"steps"`
+	}
+	json.Unmarshal(d.Meta.BehaviourPolicy, &phases)
+	if len(phases) != 2 || phases[0].Steps != 400 || phases[1].Steps != 700 {
+		t.Fatalf("behaviour_policy %s, want medium 400 then expert 700", d.Meta.BehaviourPolicy)
 	}
 }

@@ -35,6 +35,9 @@ func publishFile(tmp, dst string, overwrite bool) error {
 		}
 		return syncDir(filepath.Dir(dst))
 	}
+	if err := checkReplaceable(dst, false); err != nil {
+		return err
+	}
 	if fi, err := os.Lstat(dst); err == nil && !fi.Mode().IsRegular() {
 		return replaceAside(tmp, dst)
 	}
@@ -51,6 +54,9 @@ func publishDir(tmp, dst string, overwrite bool) error {
 	if _, err := os.Lstat(dst); err == nil {
 		if !overwrite {
 			return fmt.Errorf("%s: %w", dst, ErrExists)
+		}
+		if err := checkReplaceable(dst, true); err != nil {
+			return err
 		}
 		return replaceAside(tmp, dst)
 	}
@@ -98,4 +104,64 @@ func syncDir(dir string) error {
 		return err
 	}
 	return errors.Join(d.Sync(), d.Close())
+}
+
+// ErrNotDataset means an overwrite was refused because the destination is
+// not a dataset this package could have written.
+var ErrNotDataset = errors.New("datasets: destination is not a dataset; refusing to overwrite it")
+
+// checkReplaceable allows overwriting dst only if it is missing or is a
+// dataset: a Parquet file (magic "PAR1" at both ends) for file output, or a
+// directory holding nothing but manifest.json and part-NNNNN.parquet files
+// for directory output. Anything else a user keeps there is never deleted.
+func checkReplaceable(dst string, dir bool) error {
+	fi, err := os.Lstat(dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !dir {
+		if !fi.Mode().IsRegular() || !hasParquetMagic(dst) {
+			return fmt.Errorf("%s: %w (not a Parquet file)", dst, ErrNotDataset)
+		}
+		return nil
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: %w (not a directory)", dst, ErrNotDataset)
+	}
+	entries, err := os.ReadDir(dst)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		part, _ := filepath.Match("part-[0-9][0-9][0-9][0-9][0-9].parquet", name)
+		if !e.Type().IsRegular() || (name != manifestName && !part) {
+			return fmt.Errorf("%s: %w (it holds %s)", dst, ErrNotDataset, name)
+		}
+	}
+	return nil
+}
+
+// hasParquetMagic reports whether path starts and ends with "PAR1".
+func hasParquetMagic(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head, tail [4]byte
+	fi, err := f.Stat()
+	if err != nil || fi.Size() < 8 {
+		return false
+	}
+	if _, err := f.ReadAt(head[:], 0); err != nil {
+		return false
+	}
+	if _, err := f.ReadAt(tail[:], fi.Size()-4); err != nil {
+		return false
+	}
+	return string(head[:]) == "PAR1" && string(tail[:]) == "PAR1"
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -27,6 +28,9 @@ func CacheDir() (string, error) {
 	return filepath.Join(base, "offrl", "datasets"), nil
 }
 
+// versioned matches names that end in a version, "-v<N>".
+var versioned = regexp.MustCompile(`-v[0-9]+$`)
+
 // ErrNotCached means a dataset name has no copy in the cache.
 var ErrNotCached = errors.New("dataset not in cache")
 
@@ -43,7 +47,13 @@ func Resolve(ref, cacheDir string) (string, error) {
 	if strings.ContainsRune(ref, os.PathSeparator) || strings.HasSuffix(ref, ".parquet") {
 		return "", fmt.Errorf("dataset %s: no such file or directory", ref)
 	}
-	if _, _, _, err := ParseID(ref); err == nil {
+	_, _, _, idErr := ParseID(ref)
+	if idErr != nil && versioned.MatchString(ref) {
+		// It has a version, so it was meant as a full name: say what is
+		// wrong with it rather than with a guessed short form.
+		return "", fmt.Errorf("dataset %q is neither a path nor a valid dataset name: %w", ref, idErr)
+	}
+	if idErr == nil {
 		path := filepath.Join(cacheDir, ref)
 		if _, err := os.Stat(path); err != nil {
 			return path, fmt.Errorf("dataset %s: %w (looked in %s)", ref, ErrNotCached, cacheDir)
@@ -64,9 +74,11 @@ func Resolve(ref, cacheDir string) (string, error) {
 	}
 	if len(ok) == 0 {
 		if _, _, _, err := ParseID(ref + "-v0"); err != nil {
-			return "", fmt.Errorf("dataset %q is neither a path nor a dataset name (<task>-<kind>[-v<N>]): %w", ref, err)
+			return "", fmt.Errorf("dataset %q is neither a path nor a dataset name "+
+				"(<task>-<kind>[-v<N>]): %w", ref, err)
 		}
-		return filepath.Join(cacheDir, ref+"-v0"), fmt.Errorf("dataset %s: %w (looked in %s)", ref, ErrNotCached, cacheDir)
+		return filepath.Join(cacheDir, ref+"-v0"),
+			fmt.Errorf("dataset %s: %w (looked in %s)", ref, ErrNotCached, cacheDir)
 	}
 	sort.Slice(ok, func(i, j int) bool { return ok[i].version > ok[j].version })
 	return ok[0].path, nil

@@ -168,7 +168,11 @@ func readDir(dir string, opts ReadOptions) (*Dataset, error) {
 	for _, s := range m.Shards {
 		path := filepath.Join(dir, s.Path)
 		start := d.Len()
-		if _, err := readPart(path, s.Path, d, s.Rows, opts); err != nil {
+		partMeta, err := readPart(path, s.Path, d, s.Rows, opts)
+		if err != nil {
+			return nil, err
+		}
+		if err := sameIdentity(m.Metadata, partMeta, s.Path); err != nil {
 			return nil, err
 		}
 		if err := checkPartRows(d, start, &s); err != nil {
@@ -440,6 +444,37 @@ func checkColumnRows(d *Dataset, name string, want int64) error {
 		if int64(c.got) != want*int64(c.dim) {
 			return errorf(ErrCorrupt, "%s: column %q has %d rows, the footer says %d",
 				name, c.name, c.got/c.dim, want)
+		}
+	}
+	return nil
+}
+
+// sameIdentity checks that a part's footer agrees with the manifest on
+// every key that says what the data is and how it is scored, so that an
+// edited manifest cannot silently change a dataset's meaning or score.
+func sameIdentity(manifest, part Metadata, name string) error {
+	type key struct {
+		name       string
+		inManifest any
+		inFooter   any
+	}
+	keys := []key{
+		{"dataset_id", manifest.DatasetID, part.DatasetID},
+		{"env_id", manifest.EnvID, part.EnvID},
+		{"dataset_kind", manifest.DatasetKind, part.DatasetKind},
+		{"obs_dim", manifest.ObsDim, part.ObsDim},
+		{"act_dim", manifest.ActDim, part.ActDim},
+		{"action_low", fmt.Sprint(manifest.ActionLow), fmt.Sprint(part.ActionLow)},
+		{"action_high", fmt.Sprint(manifest.ActionHigh), fmt.Sprint(part.ActionHigh)},
+		{"ref_min_score", manifest.RefMinScore, part.RefMinScore},
+		{"ref_max_score", manifest.RefMaxScore, part.RefMaxScore},
+		{"max_episode_steps", manifest.MaxEpisodeSteps, part.MaxEpisodeSteps},
+		{"timeouts_meaning", manifest.TimeoutsMeaning, part.TimeoutsMeaning},
+	}
+	for _, k := range keys {
+		if k.inManifest != k.inFooter {
+			return mark(ErrCorrupt, &ValidationError{File: name, Column: k.name, Row: -1,
+				Reason: fmt.Sprintf("footer says %v, manifest.json says %v", k.inFooter, k.inManifest)})
 		}
 	}
 	return nil

@@ -37,11 +37,14 @@ func TestValidate_B17(t *testing.T) {
 		t.Fatalf("Validate() = %v, want nil", err)
 	}
 
-	dir := filepath.Join(t.TempDir(), "tampered")
-	if err := Write(dir, d); err != nil {
+	// Metadata that claims a 25-step limit for 50-step episodes reads, and
+	// fails validation naming the key and both values.
+	claim := *d
+	claim.Meta.MaxEpisodeSteps = 25
+	dir := filepath.Join(t.TempDir(), "claims-25")
+	if err := Write(dir, &claim); err != nil {
 		t.Fatal(err)
 	}
-	editManifest(t, dir, func(m *manifest) { m.MaxEpisodeSteps = 25 })
 	tampered, err := Read(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +54,18 @@ func TestValidate_B17(t *testing.T) {
 	msg := err.Error()
 	if !strings.Contains(msg, "value 25") || !strings.Contains(msg, "has 50 steps") {
 		t.Errorf("Validate() = %q, want both values 25 and 50", err)
+	}
+
+	// A manifest edited to disagree with the part footers does not read.
+	edited := filepath.Join(t.TempDir(), "edited")
+	if err := Write(edited, d); err != nil {
+		t.Fatal(err)
+	}
+	editManifest(t, edited, func(m *manifest) { m.MaxEpisodeSteps = 25 })
+	_, err = Read(edited)
+	if err == nil || !strings.Contains(err.Error(), "max_episode_steps") ||
+		!strings.Contains(err.Error(), "25") || !strings.Contains(err.Error(), "50") {
+		t.Errorf("Read of an edited manifest = %v, want an error naming max_episode_steps, 25 and 50", err)
 	}
 }
 

@@ -133,8 +133,10 @@ func NewWriter(path string, meta Metadata, opts WriterOptions) (*Writer, error) 
 	w := &Writer{path: path, dir: !strings.HasSuffix(path, ".parquet"), meta: meta, opts: opts}
 	if !opts.Overwrite {
 		if _, err := os.Lstat(path); err == nil {
-			return nil, fmt.Errorf("creating dataset %s: %w", path, ErrExists)
+			return nil, fmt.Errorf("creating dataset %s: %w (pass overwrite to replace it)", path, ErrExists)
 		}
+	} else if err := checkReplaceable(path, w.dir); err != nil {
+		return nil, fmt.Errorf("creating dataset: %w", err)
 	}
 	if err := w.createTemp(); err != nil {
 		return nil, fmt.Errorf("creating dataset %s: %w", path, err)

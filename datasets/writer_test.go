@@ -602,3 +602,46 @@ func TestNewWriter_RejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// Overwrite replaces a dataset, never a folder or file of the user's.
+func TestWriter_OverwriteOnlyReplacesDatasets(t *testing.T) {
+	dir := t.TempDir()
+	meta := Metadata{DatasetID: "pendulum-medium-v0", EnvID: "Pendulum-v1", DatasetKind: "medium", ObsDim: 1, ActDim: 1}
+	write := func(path string) error {
+		w, err := NewWriter(path, meta, WriterOptions{Overwrite: true})
+		if err != nil {
+			return err
+		}
+		if err := w.Append(Transition{Obs: []float32{1}, Action: []float32{0}, NextObs: []float32{2},
+			Timeout: true}); err != nil {
+			return errors.Join(err, w.Abort())
+		}
+		return w.Close()
+	}
+
+	// A folder with the user's files survives.
+	victim := filepath.Join(dir, "victim")
+	os.MkdirAll(filepath.Join(victim, "src"), 0o755)
+	os.WriteFile(filepath.Join(victim, "notes.txt"), []byte("mine"), 0o644)
+	if err := write(victim); !errors.Is(err, ErrNotDataset) {
+		t.Fatalf("overwriting a folder of notes: %v, want ErrNotDataset", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(victim, "notes.txt")); string(b) != "mine" {
+		t.Fatal("the user's file was lost")
+	}
+	// A text file named .parquet survives.
+	text := filepath.Join(dir, "thesis.parquet")
+	os.WriteFile(text, []byte("chapter one"), 0o644)
+	if err := write(text); !errors.Is(err, ErrNotDataset) {
+		t.Fatalf("overwriting a text file: %v, want ErrNotDataset", err)
+	}
+	// A dataset is replaced, both as a folder and as a file.
+	for _, p := range []string{filepath.Join(dir, "ds"), filepath.Join(dir, "ds.parquet")} {
+		if err := write(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := write(p); err != nil {
+			t.Fatalf("replacing the dataset %s: %v", p, err)
+		}
+	}
+}

@@ -10,12 +10,16 @@ import (
 // with capacity equal to its length. Rows keep both flags: terminals stop
 // the bootstrap, timeouts do not (their next observation is the real one).
 func FromDataset(d *datasets.Dataset) (*Buffer, error) {
+	if d == nil {
+		return nil, fmt.Errorf("replay: no dataset")
+	}
 	n := d.Len()
 	if n == 0 {
 		return nil, fmt.Errorf("replay: dataset %s has no transitions", d.Meta.DatasetID)
 	}
 	od, ad := d.ObsDim, d.ActDim
-	if len(d.Observations) != n*od || len(d.NextObservations) != n*od || len(d.Actions) != n*ad {
+	if od < 1 || ad < 1 || len(d.Observations) != n*od || len(d.NextObservations) != n*od ||
+		len(d.Actions) != n*ad || len(d.Terminals) != n || len(d.Timeouts) != n {
 		return nil, fmt.Errorf("replay: dataset %s columns do not match %d rows of obs %d, act %d",
 			d.Meta.DatasetID, n, od, ad)
 	}

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,8 +28,11 @@ type state struct {
 	TimingBytes   int64       `json:"timing_bytes"`  // timing.csv length at this step
 	DatasetID     string      `json:"dataset_id"`
 	DatasetRows   int         `json:"dataset_rows"`
+	DatasetSHA256 string      `json:"dataset_sha256"`
+	AgentSHA256   string      `json:"agent_sha256"` // of the agent's files, checked on load
 	Evals         []EvalPoint `json:"evals"`
 	Interval      intervalSum `json:"interval"` // metrics accumulated since the last row
+	WallSeconds   float64     `json:"wall_s"`   // wall-clock time trained so far, for timing.csv
 }
 
 // rngState holds the PCG sources of the run, marshalled.
@@ -90,6 +95,11 @@ func saveCheckpoint(runDir string, agent agents.Agent, st state) error {
 	if err := agent.Save(fresh); err != nil {
 		return fmt.Errorf("saving agent: %w", err)
 	}
+	sum, err := agentChecksum(fresh)
+	if err != nil {
+		return err
+	}
+	st.AgentSHA256 = sum
 	js, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
@@ -133,8 +143,38 @@ func loadCheckpoint(runDir string, agent agents.Agent) (state, error) {
 		return state{}, fmt.Errorf("%s: schema_version %q, want %q", filepath.Join(dir, "state.json"),
 			st.SchemaVersion, checkpointSchema)
 	}
+	sum, err := agentChecksum(dir)
+	if err != nil {
+		return state{}, err
+	}
+	if sum != st.AgentSHA256 {
+		return state{}, fmt.Errorf("checkpoint %s is damaged: the agent's files have sha256 %.12s…, "+
+			"state.json recorded %.12s…", dir, sum, st.AgentSHA256)
+	}
 	if err := agent.Load(dir); err != nil {
 		return state{}, fmt.Errorf("loading agent: %w", err)
 	}
 	return st, nil
+}
+
+// agentChecksum is the SHA-256 of every file in a checkpoint directory but
+// state.json, in name order.
+func agentChecksum(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		if e.Name() == "state.json" || e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", e.Name(), len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -2,10 +2,12 @@ package train
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -55,21 +57,60 @@ func (c Config) Validate() error {
 	case c.LogEvery < 1:
 		return fmt.Errorf("config: log_every = %d, must be ≥ 1", c.LogEvery)
 	}
-	return c.TD3BC.Validate()
+	if err := c.TD3BC.Validate(); err != nil {
+		return err
+	}
+	// Refuse sizes that cannot fit, before any work, rather than dying of
+	// an out-of-memory crash later. 64 bounds the widths of every built-in
+	// task's observations and actions.
+	mem := td3bc.MemoryBytes(c.TD3BC, td3bc.Spec{ObsDim: 64, ActDim: 64, BatchSize: c.BatchSize})
+	if mem < 0 || mem > maxAgentBytes {
+		return fmt.Errorf("config: td3bc.hidden = %v with batch_size = %d needs about %.0f GiB, "+
+			"more than the %d GiB this toolkit allows", c.TD3BC.Hidden, c.BatchSize,
+			float64(mem)/(1<<30), maxAgentBytes>>30)
+	}
+	return nil
 }
 
+// maxAgentBytes bounds the memory a configuration may ask for.
+const maxAgentBytes = 16 << 30
+
 // LoadConfigFile overlays the YAML file at path onto c. Decoding is
-// strict: an unknown key is an error naming the key and the file. Keys the
-// file leaves out keep their value in c.
+// strict: an unknown key, a value of the wrong type (a fraction for a
+// count, say) or a second YAML document is an error naming the key and the
+// file. Keys the file leaves out keep their value in c.
+//
+// The YAML is read into generic values and then decoded as JSON into c,
+// because the YAML decoder silently truncates 1.5 to an integer field; the
+// JSON decoder refuses it.
 func LoadConfigFile(path string, c *Config) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading config: %w", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+	var doc any
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("config %s: %w", path, err)
+	}
+	var more any
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: more than one YAML document; put every key in one", path)
+	}
+	if doc == nil {
+		return nil
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return fmt.Errorf("config %s: want a mapping of keys to values, got %T", path, doc)
+	}
+	js, err := json.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	jd := json.NewDecoder(bytes.NewReader(js))
+	jd.DisallowUnknownFields()
+	if err := jd.Decode(c); err != nil {
+		return fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return nil
 }

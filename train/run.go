@@ -28,6 +28,7 @@ import (
 	"offrl/envs/registry"
 	"offrl/eval"
 	"offrl/internal/atomicfile"
+	"offrl/internal/version"
 	"offrl/replay"
 )
 
@@ -84,6 +85,10 @@ type EvalReport struct {
 	RefSource              string    `json:"ref_source"`
 }
 
+// ErrStepsBehind means a resumed run was asked to stop before the step its
+// checkpoint has already reached.
+var ErrStepsBehind = errors.New("cannot resume to fewer steps than done")
+
 // run is the state of one training run.
 type run struct {
 	cfg     Config
@@ -97,6 +102,12 @@ type run struct {
 	metrics *csvLog
 	timing  *csvLog
 	st      state
+
+	score       scoring
+	fingerprint string // SHA-256 of the dataset's bytes
+
+	wallBase float64   // wall-clock seconds of the run before this process
+	started  time.Time // when this process started training
 }
 
 // intervalSum accumulates update metrics between two metrics.csv rows.
@@ -127,13 +138,13 @@ func Run(ctx context.Context, cfg Config, runDir string, opts Options) (Summary,
 
 // setup loads the data, builds the agent and opens or restores the run.
 func (r *run) setup() error {
-	d, err := datasets.Read(r.cfg.Dataset)
+	d, score, err := loadDataset(r.cfg.Dataset, r.log)
 	if err != nil {
-		return fmt.Errorf("loading dataset: %w", err)
+		return err
 	}
-	r.meta = d.Meta
-	if _, err := registry.Lookup(r.meta.EnvID); err != nil {
-		return fmt.Errorf("dataset %s: env_id: %w", r.cfg.Dataset, err)
+	r.meta, r.score = d.Meta, score
+	if r.fingerprint, err = fingerprint(r.cfg.Dataset); err != nil {
+		return err
 	}
 	if r.buf, err = replay.FromDataset(d); err != nil {
 		return err
@@ -183,7 +194,8 @@ func (r *run) create() error {
 		return err
 	}
 	r.st = state{SchemaVersion: checkpointSchema, Algo: r.cfg.Algo, DatasetID: r.meta.DatasetID,
-		DatasetRows: r.buf.Len(), Interval: intervalSum{Sums: map[string]float64{}}}
+		DatasetRows: r.buf.Len(), DatasetSHA256: r.fingerprint,
+		Interval: intervalSum{Sums: map[string]float64{}}}
 	return r.openLogs(-1, -1)
 }
 
@@ -191,14 +203,19 @@ func (r *run) create() error {
 type resolvedConfig struct {
 	SchemaVersion string `json:"schema_version"`
 	Config
-	EnvID       string `json:"env_id"`
-	DatasetID   string `json:"dataset_id"`
-	DatasetRows int    `json:"dataset_rows"`
+	EnvID         string  `json:"env_id"`
+	DatasetID     string  `json:"dataset_id"`
+	DatasetRows   int     `json:"dataset_rows"`
+	DatasetSHA256 string  `json:"dataset_sha256"`
+	RefMinScore   float64 `json:"ref_min_score"`
+	RefMaxScore   float64 `json:"ref_max_score"`
+	Toolkit       string  `json:"toolkit"`
 }
 
 func (r *run) resolved() resolvedConfig {
 	return resolvedConfig{SchemaVersion: "1", Config: r.cfg, EnvID: r.meta.EnvID,
-		DatasetID: r.meta.DatasetID, DatasetRows: r.buf.Len()}
+		DatasetID: r.meta.DatasetID, DatasetRows: r.buf.Len(), DatasetSHA256: r.fingerprint,
+		RefMinScore: r.score.refMin, RefMaxScore: r.score.refMax, Toolkit: version.Toolkit}
 }
 
 // restore loads the checkpoint and cuts the logs back to it.
@@ -207,9 +224,14 @@ func (r *run) restore() error {
 	if err != nil {
 		return err
 	}
-	if st.DatasetID != r.meta.DatasetID || st.DatasetRows != r.buf.Len() {
-		return fmt.Errorf("checkpoint in %s was made on dataset %s (%d rows), not %s (%d rows)",
-			r.dir, st.DatasetID, st.DatasetRows, r.meta.DatasetID, r.buf.Len())
+	if st.DatasetSHA256 != r.fingerprint {
+		return fmt.Errorf("checkpoint in %s was made on dataset %s (%d rows, sha256 %.12s…), "+
+			"but %s (%d rows) has sha256 %.12s…", r.dir, st.DatasetID, st.DatasetRows,
+			st.DatasetSHA256, r.cfg.Dataset, r.buf.Len(), r.fingerprint)
+	}
+	if r.cfg.Steps < st.Step {
+		return fmt.Errorf("%w: steps = %d, but the run in %s has reached step %d",
+			ErrStepsBehind, r.cfg.Steps, r.dir, st.Step)
 	}
 	if err := r.rng.unmarshal(st.RNG); err != nil {
 		return fmt.Errorf("checkpoint in %s: %w", r.dir, err)
@@ -240,6 +262,7 @@ func (r *run) openLogs(metricsBytes, timingBytes int64) error {
 func (r *run) loop(ctx context.Context) (Summary, error) {
 	batch := r.buf.NewBatch(r.cfg.BatchSize)
 	start, t0 := time.Now(), r.st.Step
+	r.wallBase, r.started = r.st.WallSeconds, start
 	lastTime, lastStep := start, r.st.Step
 	r.log.Info("training", "algo", r.cfg.Algo, "dataset", r.meta.DatasetID, "env", r.meta.EnvID,
 		"steps", r.cfg.Steps, "from_step", r.st.Step, "seed", r.cfg.Seed)
@@ -267,7 +290,9 @@ func (r *run) loop(ctx context.Context) (Summary, error) {
 			if evalNow {
 				got, err := r.evaluate(ctx)
 				if err != nil {
-					return Summary{}, errors.Join(err, r.checkpoint())
+					// No checkpoint here: the last one is consistent, and
+					// a resumed run redoes the steps since it.
+					return Summary{}, err
 				}
 				res, final = &got, got
 			}
@@ -276,7 +301,7 @@ func (r *run) loop(ctx context.Context) (Summary, error) {
 			}
 			now := time.Now()
 			rate := float64(r.st.Step-lastStep) / now.Sub(lastTime).Seconds()
-			if err := r.timing.write([]string{fmt.Sprint(r.st.Step), formatFloat(now.Sub(start).Seconds()),
+			if err := r.timing.write([]string{fmt.Sprint(r.st.Step), formatFloat(r.wallBase + now.Sub(start).Seconds()),
 				formatFloat(rate)}); err != nil {
 				return Summary{}, err
 			}
@@ -327,7 +352,7 @@ func (r *run) evaluate(ctx context.Context) (eval.Result, error) {
 		return eval.Result{}, err
 	}
 	p := EvalPoint{Step: r.st.Step, ReturnMean: res.ReturnMean, ReturnStd: res.ReturnStd,
-		NormalizedScore: datasets.NormalizedScore(res.ReturnMean, r.meta.RefMinScore, r.meta.RefMaxScore)}
+		NormalizedScore: datasets.NormalizedScore(res.ReturnMean, r.score.refMin, r.score.refMax)}
 	r.st.Evals = append(r.st.Evals, p)
 	r.log.Info("evaluation", "step", p.Step, "return_mean", p.ReturnMean, "normalized_score", p.NormalizedScore)
 	if r.opts.OnEval != nil {
@@ -349,6 +374,7 @@ func (r *run) evaluateOnly(ctx context.Context) (eval.Result, error) {
 // checkpoint saves the agent, the generators and the log lengths.
 func (r *run) checkpoint() error {
 	var err error
+	r.st.WallSeconds = r.wallBase + time.Since(r.started).Seconds()
 	if r.st.RNG, err = r.rng.marshal(); err != nil {
 		return err
 	}
@@ -367,11 +393,13 @@ func (r *run) finish(final eval.Result) (Summary, error) {
 		SchemaVersion: "1", Algo: r.cfg.Algo, EnvID: r.meta.EnvID, DatasetID: r.meta.DatasetID,
 		Step: r.st.Step, Episodes: len(final.Returns), Returns: final.Returns,
 		ReturnMean: final.ReturnMean, ReturnStd: final.ReturnStd,
-		NormalizedScore:        datasets.NormalizedScore(final.ReturnMean, r.meta.RefMinScore, r.meta.RefMaxScore),
-		DatasetNormalizedScore: r.meta.NormalizedScore,
-		RefMinScore:            r.meta.RefMinScore, RefMaxScore: r.meta.RefMaxScore, RefSource: r.meta.RefSource,
+		NormalizedScore:        datasets.NormalizedScore(final.ReturnMean, r.score.refMin, r.score.refMax),
+		NormalizedScoreStd:     r.score.scoreStd(final.ReturnStd),
+		DatasetNormalizedScore: r.score.datasetScore,
+		RefMinScore:            r.score.refMin,
+		RefMaxScore:            r.score.refMax,
+		RefSource:              r.score.source,
 	}
-	rep.NormalizedScoreStd = 100 * final.ReturnStd / math.Abs(r.meta.RefMaxScore-r.meta.RefMinScore)
 	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return Summary{}, err

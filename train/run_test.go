@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"offrl/collect"
+	"offrl/datasets"
 )
 
 var (
@@ -149,10 +151,131 @@ func TestConfigFileIsStrict(t *testing.T) {
 	if c.Steps != 123 || c.TD3BC.Alpha != 4 || c.TD3BC.Tau != 0.005 {
 		t.Fatalf("loaded steps %d alpha %v tau %v; want 123, 4 and the default 0.005", c.Steps, c.TD3BC.Alpha, c.TD3BC.Tau)
 	}
+	for name, text := range map[string]string{
+		"two documents": "steps: 5\n---\nstepz: 6\n",
+		"float steps":   "steps: 1.5\n",
+	} {
+		p := filepath.Join(dir, "x.yaml")
+		os.WriteFile(p, []byte(text), 0o644)
+		c := DefaultConfig()
+		if err := LoadConfigFile(p, &c); err == nil {
+			t.Errorf("%s: loaded as steps = %d, want an error", name, c.Steps)
+		}
+	}
+	huge := DefaultConfig()
+	huge.Dataset, huge.TD3BC.Hidden = "x", []int{60000, 60000}
+	if err := huge.Validate(); err == nil || !strings.Contains(err.Error(), "hidden") {
+		t.Errorf("Validate of 60000-wide layers = %v, want an error naming td3bc.hidden", err)
+	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("stepz: 5\n"), 0o644)
 	err := LoadConfigFile(bad, &c)
 	if err == nil || !strings.Contains(err.Error(), "stepz") || !strings.Contains(err.Error(), "bad.yaml") {
 		t.Fatalf("unknown key gave %v, want an error naming stepz and the file", err)
+	}
+}
+
+// shortRun trains cfg into a fresh directory and returns it.
+func shortRun(t *testing.T, cfg Config) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), cfg, dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestDamagedCheckpointIsRefused(t *testing.T) {
+	cfg := smallConfig(t)
+	cfg.Steps = 80
+	dir := shortRun(t, cfg)
+	path := filepath.Join(dir, "checkpoint", "agent.safetensors")
+	raw := readFile(t, path)
+	raw[len(raw)/2] ^= 0x7f // one weight changes; the file still parses
+	os.WriteFile(path, raw, 0o644)
+	cfg.Steps = 160
+	_, err := Run(context.Background(), cfg, dir, Options{Resume: true})
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("resuming from a damaged checkpoint: %v, want an error saying it is damaged", err)
+	}
+}
+
+func TestResumeRefusesOtherData(t *testing.T) {
+	cfg := smallConfig(t)
+	cfg.Steps = 80
+	dir := shortRun(t, cfg)
+	// Same name and row count, other bytes: another seed.
+	other := filepath.Join(t.TempDir(), "pendulum-medium-v0")
+	if _, err := collect.Run(context.Background(), collect.Options{
+		EnvID: "Pendulum-v1", Kind: "medium", Steps: 3000, Seed: 2, Out: other}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dataset, cfg.Steps = other, 160
+	_, err := Run(context.Background(), cfg, dir, Options{Resume: true})
+	if err == nil || !strings.Contains(err.Error(), "sha256") {
+		t.Fatalf("resuming on other data: %v, want an error comparing the datasets' sha256", err)
+	}
+}
+
+// writeDataset writes a small dataset with the given widths and metadata.
+func writeDataset(t *testing.T, obsDim int, meta datasets.Metadata) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "d.parquet")
+	meta.ObsDim, meta.ActDim = obsDim, 1
+	w, err := datasets.NewWriter(path, meta, datasets.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 400 {
+		obs := make([]float32, obsDim)
+		obs[0] = float32(i % 7)
+		err := w.Append(datasets.Transition{EpisodeID: int32(i / 200), Step: int32(i % 200),
+			Obs: obs, Action: []float32{0.5}, NextObs: obs, Reward: -1, Timeout: i%200 == 199})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func pendulumMeta() datasets.Metadata {
+	return datasets.Metadata{DatasetID: "pendulum-medium-v0", EnvID: "Pendulum-v1", DatasetKind: "medium",
+		ActionLow: []float64{-2}, ActionHigh: []float64{2}, MaxEpisodeSteps: 200,
+		RefMinScore: -1224.461713, RefMaxScore: -158.409122}
+}
+
+// A dataset whose shapes do not fit its environment is an error before
+// training, not a crash during evaluation.
+func TestDatasetMustFitItsEnvironment(t *testing.T) {
+	cfg := smallConfig(t)
+	for _, width := range []int{2, 5} {
+		cfg.Dataset = writeDataset(t, width, pendulumMeta())
+		_, err := Run(context.Background(), cfg, filepath.Join(t.TempDir(), "run"), Options{})
+		if err == nil || !strings.Contains(err.Error(), "obs_dim") {
+			t.Errorf("%d-wide observations for Pendulum-v1: %v, want an error naming obs_dim", width, err)
+		}
+	}
+}
+
+// Scores use the toolkit's references, whatever a file claims.
+func TestScoresUseTheToolkitsReferences(t *testing.T) {
+	meta := pendulumMeta()
+	meta.RefMinScore = -958.4 // edited
+	cfg := smallConfig(t)
+	cfg.Dataset, cfg.Steps, cfg.EvalEvery = writeDataset(t, 3, meta), 40, 40
+	dir := shortRun(t, cfg)
+	var rep EvalReport
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, "eval.json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.RefMinScore != -1224.461713 {
+		t.Fatalf("eval.json ref_min_score %v, want the toolkit's -1224.461713", rep.RefMinScore)
+	}
+	want := datasets.NormalizedScore(rep.ReturnMean, -1224.461713, -158.409122)
+	if rep.NormalizedScore != want {
+		t.Fatalf("normalized_score %v, want %v", rep.NormalizedScore, want)
 	}
 }

@@ -106,6 +106,30 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// MemoryBytes estimates the memory an agent with this configuration
+// needs: every parameter four times over (value, gradient, two Adam
+// moments) for the trained networks and once for the targets, plus about
+// ten batch-sized activations per hidden layer in the update graphs.
+func MemoryBytes(cfg Config, spec Spec) int64 {
+	params := func(in, out int) int64 {
+		n, prev := int64(0), int64(in)
+		for _, h := range cfg.Hidden {
+			n += prev*int64(h) + int64(h)
+			prev = int64(h)
+		}
+		return n + prev*int64(out) + int64(out)
+	}
+	actor := params(spec.ObsDim, spec.ActDim)
+	critic := params(spec.ObsDim+spec.ActDim, 1)
+	trained := actor + 2*critic
+	var widths int64
+	for _, h := range cfg.Hidden {
+		widths += int64(h)
+	}
+	activations := 3 * 10 * int64(spec.BatchSize) * widths
+	return 4 * (4*trained + trained + activations)
+}
+
 // Spec describes the problem: widths, the action bound and the batch size
 // the update graphs are compiled for.
 type Spec struct {
@@ -394,6 +418,9 @@ func (a *Agent) Load(dir string) error {
 		&nn.Param{Name: "state_std", Shape: []int{a.spec.ObsDim}, Value: a.stateStd})
 	if err := nn.AssignTensors(all, ts); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if ok, name := all.AllFinite(); !ok {
+		return fmt.Errorf("%s: tensor %s holds NaN or Inf values", path, name)
 	}
 	if err := a.actorOpt.Restore("actor_optim", ts, meta); err != nil {
 		return fmt.Errorf("%s: %w", path, err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,7 +39,6 @@ Flags:
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("collect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), usage, strings.Join(registry.IDs(), ", "))
 		fs.PrintDefaults()
@@ -53,14 +51,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	overwrite := fs.Bool("overwrite", false, "replace an existing dataset at --out")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	asJSON := fs.Bool("json", false, "print the summary as JSON on stdout")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cli.ExitOK
-		}
-		fmt.Fprintf(stderr, "collect: %v\n", err)
+	logLevel := new(slog.Level)
+	fs.TextVar(logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	help, err := cli.Parse(fs, args, stdout)
+	if help {
+		return cli.ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "collect: %v (see --help)\n", err)
 		return cli.ExitUsage
 	}
-	log, err := cli.NewLogger(stderr, *logFormat, slog.LevelInfo)
+	log, err := cli.NewLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
 		fmt.Fprintf(stderr, "collect: %v\n", err)
 		return cli.ExitUsage
@@ -95,25 +96,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		js, _ := json.MarshalIndent(map[string]any{
 			"path": sum.Path, "dataset_id": sum.DatasetID, "episodes": sum.Episodes,
-			"transitions": sum.Transitions, "return_mean": sum.ReturnMean,
+			"complete_episodes": sum.CompleteEpisodes,
+			"transitions":       sum.Transitions, "return_mean": sum.ReturnMean,
 			"normalized_score": sum.NormalizedScore, "bytes": sum.Bytes}, "", "  ")
 		fmt.Fprintln(stdout, string(js))
 		return cli.ExitOK
 	}
 	fmt.Fprintf(stdout, "dataset:           %s (%s)\n", sum.Path, sum.DatasetID)
-	fmt.Fprintf(stdout, "episodes:          %d\n", sum.Episodes)
+	fmt.Fprintf(stdout, "episodes:          %d (%d complete)\n", sum.Episodes, sum.CompleteEpisodes)
 	fmt.Fprintf(stdout, "transitions:       %d\n", sum.Transitions)
-	fmt.Fprintf(stdout, "return_mean:       %.2f\n", sum.ReturnMean)
-	fmt.Fprintf(stdout, "normalized_score:  %.1f (0 = random, 100 = expert)\n", sum.NormalizedScore)
+	if sum.CompleteEpisodes == 0 {
+		fmt.Fprintf(stdout, "return_mean:       n/a (no complete episode; collect more steps)\n")
+	} else {
+		fmt.Fprintf(stdout, "return_mean:       %.2f (complete episodes)\n", sum.ReturnMean)
+		fmt.Fprintf(stdout, "normalized_score:  %.1f (0 = random, 100 = expert)\n", sum.NormalizedScore)
+	}
 	fmt.Fprintf(stdout, "size:              %.2f MB\n", float64(sum.Bytes)/1e6)
 	return cli.ExitOK
 }
 
 // checkFlags names the first missing or invalid required flag.
 func checkFlags(fs *flag.FlagSet, env, kind string, steps int) error {
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
-	}
 	switch {
 	case env == "":
 		return fmt.Errorf("--env is required; one of %s", strings.Join(registry.IDs(), ", "))
@@ -121,6 +124,8 @@ func checkFlags(fs *flag.FlagSet, env, kind string, steps int) error {
 		return fmt.Errorf("--kind is required; one of %s", strings.Join(collect.Kinds, ", "))
 	case steps < 1:
 		return fmt.Errorf("--steps = %d, want a positive number of transitions", steps)
+	case kind == "medium-expert" && steps < 2:
+		return fmt.Errorf("--steps = %d, medium-expert needs at least 2 (half medium, half expert)", steps)
 	}
 	if _, err := registry.Lookup(env); err != nil {
 		return fmt.Errorf("--env: %w", err)

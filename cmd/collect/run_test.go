@@ -17,7 +17,7 @@ func runCmd(args ...string) (int, string, string) {
 }
 
 func TestHelp(t *testing.T) {
-	code, _, stderr := runCmd("--help")
+	code, stderr, _ := runCmd("--help")
 	if code != 0 {
 		t.Fatalf("--help exited %d", code)
 	}

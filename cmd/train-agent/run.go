@@ -66,10 +66,10 @@ type flags struct {
 	json                               bool
 }
 
-func parseFlags(args []string, stderr io.Writer) (*flags, error) {
-	f := &flags{fs: flag.NewFlagSet("train-agent", flag.ContinueOnError)}
+// parseFlags parses the command line; help reports that --help was shown.
+func parseFlags(args []string, stdout io.Writer) (f *flags, help bool, err error) {
+	f = &flags{fs: flag.NewFlagSet("train-agent", flag.ContinueOnError)}
 	fs := f.fs
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -88,13 +88,8 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.BoolVar(&f.json, "json", false, "print the final summary as JSON on stdout")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (all options are flags; see --help)", fs.Arg(0))
-	}
-	return f, nil
+	help, err = cli.Parse(fs, args, stdout)
+	return f, help, err
 }
 
 // set reports whether the flag was given on the command line.
@@ -105,12 +100,12 @@ func (f *flags) set(name string) bool {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
+	f, help, err := parseFlags(args, stdout)
+	if help {
 		return cli.ExitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "train-agent: %v\n", err)
+		fmt.Fprintf(stderr, "train-agent: %v (see --help)\n", err)
 		return cli.ExitUsage
 	}
 	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
@@ -122,6 +117,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, runDir, err := resolve(ctx, f, log, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "train-agent: %v\n", err)
+		if ctx.Err() != nil {
+			return cli.ExitInterrupted
+		}
 		return cli.ExitCode(err)
 	}
 	log.Info("config", "algo", cfg.Algo, "dataset", cfg.Dataset, "steps", cfg.Steps,
@@ -146,6 +144,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return cli.ExitInterrupted
 		}
 		fmt.Fprintf(stderr, "train-agent: %v\n", err)
+		if errors.Is(err, train.ErrStepsBehind) {
+			return cli.ExitUsage
+		}
 		return cli.ExitCode(err)
 	}
 	report(stdout, f.json, sum)
@@ -175,6 +176,12 @@ func resolve(ctx context.Context, f *flags, log *slog.Logger, stderr io.Writer) 
 		if f.set(name) {
 			apply()
 		}
+	}
+	// Check every setting before any work, such as collecting a dataset.
+	probe := cfg
+	probe.Dataset = "(checked below)"
+	if err := probe.Validate(); err != nil {
+		return cfg, "", cli.Usage(err)
 	}
 	ref := cfg.Dataset
 	if f.set("dataset") {
@@ -215,7 +222,7 @@ func resolve(ctx context.Context, f *flags, log *slog.Logger, stderr io.Writer) 
 func resumeConfig(f *flags) (train.Config, string, error) {
 	raw, err := os.ReadFile(filepath.Join(f.resume, "config.json"))
 	if err != nil {
-		return train.Config{}, "", fmt.Errorf("--resume %s: %w", f.resume, err)
+		return train.Config{}, "", cli.Usage(fmt.Errorf("--resume %s: not a run directory: %w", f.resume, err))
 	}
 	cfg := train.DefaultConfig()
 	if err := json.Unmarshal(raw, &cfg); err != nil {
@@ -228,6 +235,9 @@ func resumeConfig(f *flags) (train.Config, string, error) {
 	}
 	if f.set("steps") {
 		cfg.Steps = f.steps
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, "", cli.Usage(err)
 	}
 	return cfg, f.resume, nil
 }
@@ -243,7 +253,9 @@ func findDataset(ctx context.Context, ref, dataDir string, log *slog.Logger, std
 	}
 	path, err := datasets.Resolve(ref, dataDir)
 	if err == nil {
-		return path, nil
+		// The run's config.json keeps the path; make it absolute so the
+		// run can be resumed from any directory.
+		return filepath.Abs(path)
 	}
 	if !errors.Is(err, datasets.ErrNotCached) {
 		return "", cli.Usage(err)
@@ -263,7 +275,16 @@ func findDataset(ctx context.Context, ref, dataDir string, log *slog.Logger, std
 	_, err = collect.Run(ctx, collect.Options{EnvID: envID, Kind: kind, Steps: defaultCollectSteps,
 		Seed: 0, Out: path, Command: fmt.Sprintf("collect --env %s --kind %s --steps %d --seed 0 --out %s",
 			envID, kind, defaultCollectSteps, path), Logger: log, OnProgress: progress.Update})
-	return path, err
+	if errors.Is(err, datasets.ErrExists) {
+		// Another run collected the same dataset meanwhile; collection is
+		// deterministic, so its copy is the one this run would have made.
+		log.Info("dataset collected by another process meanwhile; using it", "path", path)
+		err = nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(path)
 }
 
 // collectable maps a dataset name this toolkit collects to its env and kind.

@@ -20,7 +20,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestHelpIsCompleteAndExitsZero(t *testing.T) {
-	code, _, stderr := runCmd(t, "--help")
+	code, stderr, _ := runCmd(t, "--help")
 	if code != 0 {
 		t.Fatalf("--help exited %d", code)
 	}
@@ -42,7 +42,10 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		want string
 	}{
 		{"unknown flag", []string{"--nope"}, "nope"},
-		{"bad algo", []string{"--algo", "sac", "--dataset", filepath.Join(dir, "x.parquet")}, "x.parquet"},
+		{"bad algo", []string{"--algo", "sac", "--dataset", filepath.Join(dir, "x.parquet")}, "sac"},
+		{"unparsable value", []string{"--steps", "abc"}, "abc"},
+		{"extra argument", []string{"now"}, "now"},
+		{"zero episodes", []string{"--eval-episodes", "0"}, "eval_episodes"},
 		{"missing dataset file", []string{"--dataset", filepath.Join(dir, "missing.parquet")}, "missing.parquet"},
 		{"unknown env", []string{"--env", "Nope-v0"}, "Nope-v0"},
 		{"bad steps", []string{"--steps", "-3", "--dataset", "pendulum-medium-v0", "--data-dir", dir}, "steps"},
@@ -52,13 +55,17 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCmd(t, append(tt.args, "--data-dir", dir)...)
-			if code == 0 {
-				t.Fatalf("exit 0, want non-zero; stderr: %s", stderr)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr: %s", code, stderr)
 			}
-			if !strings.Contains(stderr, tt.want) {
-				t.Errorf("stderr %q does not name %q", stderr, tt.want)
+			if !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr %q is not one line naming %q", stderr, tt.want)
 			}
 		})
+	}
+	// Nothing was collected on the way to any of these errors.
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the cache holds %d entries after rejected commands, want only bad.yaml", len(entries))
 	}
 }
 
@@ -74,7 +81,8 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 	cfg := filepath.Join(dir, "small.yaml")
 	os.WriteFile(cfg, []byte("batch_size: 32\nlog_every: 10\ntd3bc:\n  hidden: [32, 32]\n"), 0o644)
 	runDir := filepath.Join(dir, "run")
-	code, stdout, stderr := runCmd(t, "--config", cfg, "--dataset", data, "--steps", "60",
+	t.Chdir(dir) // a relative dataset path must still resume from anywhere
+	code, stdout, stderr := runCmd(t, "--config", cfg, "--dataset", filepath.Base(data), "--steps", "60",
 		"--eval-every", "30", "--eval-episodes", "2", "--run-dir", runDir, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -87,6 +95,13 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 		if _, ok := sum[key]; !ok {
 			t.Errorf("summary lacks %s", key)
 		}
+	}
+	// The dataset path is kept absolute, so the run resumes from anywhere.
+	var saved struct{ Dataset string }
+	raw0, _ := os.ReadFile(filepath.Join(runDir, "config.json"))
+	json.Unmarshal(raw0, &saved)
+	if !filepath.IsAbs(saved.Dataset) {
+		t.Errorf("config.json keeps dataset %q, want an absolute path", saved.Dataset)
 	}
 	for _, f := range []string{"config.json", "metrics.csv", "timing.csv", "curve.png", "eval.json",
 		"checkpoint/agent.safetensors", "checkpoint/state.json"} {
@@ -102,7 +117,9 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 			resolved["steps"], resolved["batch_size"])
 	}
 
-	// Extending the finished run with --resume --steps continues it.
+	// Extending the finished run with --resume --steps continues it, from
+	// another working directory.
+	t.Chdir(t.TempDir())
 	code, _, stderr = runCmd(t, "--resume", runDir, "--steps", "90")
 	if code != 0 {
 		t.Fatalf("resume exit %d: %s", code, stderr)
@@ -110,6 +127,11 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 	metrics, _ := os.ReadFile(filepath.Join(runDir, "metrics.csv"))
 	if !strings.Contains(string(metrics), "\n90,") {
 		t.Errorf("metrics.csv has no row for step 90 after extending the run:\n%s", metrics)
+	}
+	// A resumed run cannot stop before where it already is.
+	if code, _, stderr := runCmd(t, "--resume", runDir, "--steps", "50"); code != 2 ||
+		!strings.Contains(stderr, "90") {
+		t.Errorf("--resume --steps 50 after step 90: exit %d, %q; want 2 naming step 90", code, stderr)
 	}
 	// Other flags cannot change a resumed run.
 	if code, _, _ := runCmd(t, "--resume", runDir, "--seed", "4"); code != 2 {

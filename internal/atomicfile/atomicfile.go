@@ -30,6 +30,11 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 		}
 	}()
 
+	// CreateTemp makes the file private (0600); what we publish is an
+	// ordinary, world-readable result file.
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("setting permissions of %s: %w", tmp, err)
+	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	if err := fill(bw); err != nil {
 		return err

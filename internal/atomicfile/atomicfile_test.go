@@ -21,6 +21,9 @@ func TestWriteReplacesAtomically(t *testing.T) {
 	if err != nil || string(got) != "two" {
 		t.Fatalf("ReadFile = %q, %v; want \"two\"", got, err)
 	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
+		t.Fatalf("mode %v, want 0644 like every other result file", fi.Mode().Perm())
+	}
 }
 
 func TestWriteFailureLeavesNothing(t *testing.T) {

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -70,11 +71,15 @@ type Progress struct {
 	closed   bool
 	terminal bool
 	w        io.Writer
+	first    int // done at the first Update: a resumed job's starting point
+	seen     bool
+	now      func() time.Time
 }
 
 // NewProgress prepares progress reporting for a job called what.
 func NewProgress(w io.Writer, log *slog.Logger, what string) *Progress {
-	p := &Progress{log: log, what: what, started: time.Now(), lastLog: time.Now(), w: w}
+	p := &Progress{log: log, what: what, w: w, now: time.Now}
+	p.started, p.lastLog = p.now(), p.now()
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.terminal = true
 	}
@@ -85,6 +90,11 @@ func NewProgress(w io.Writer, log *slog.Logger, what string) *Progress {
 func (p *Progress) Update(done, total int) {
 	if p.closed {
 		return
+	}
+	if !p.seen {
+		// Rates count only the work of this process, not what a resumed
+		// job had done before it started.
+		p.first, p.seen, p.started = done, true, p.now()
 	}
 	if p.terminal {
 		if p.bar == nil {
@@ -97,12 +107,17 @@ func (p *Progress) Update(done, total int) {
 		p.bar.Set(done)
 		return
 	}
-	if now := time.Now(); now.Sub(p.lastLog) >= 10*time.Second || done == total {
-		elapsed := now.Sub(p.started).Seconds()
-		rate := float64(done) / max(elapsed, 1e-9)
-		eta := time.Duration(float64(total-done)/max(rate, 1e-9)) * time.Second
-		p.log.Info(p.what, "done", done, "total", total, "per_s", fmt.Sprintf("%.1f", rate), "eta", eta.Round(time.Second))
+	if now := p.now(); now.Sub(p.lastLog) >= 10*time.Second || done == total {
 		p.lastLog = now
+		if done == p.first {
+			p.log.Info(p.what, "done", done, "total", total)
+			return
+		}
+		elapsed := now.Sub(p.started).Seconds()
+		rate := float64(done-p.first) / max(elapsed, 1e-9)
+		eta := time.Duration(float64(total-done)/max(rate, 1e-9)) * time.Second
+		p.log.Info(p.what, "done", done, "total", total, "per_s", fmt.Sprintf("%.1f", rate),
+			"eta", eta.Round(time.Second))
 	}
 }
 
@@ -116,4 +131,22 @@ func (p *Progress) Close() {
 		p.bar.Finish()
 		fmt.Fprintln(p.w)
 	}
+}
+
+// Parse parses args into fs without letting the flag package print. For
+// -h or --help it prints fs.Usage to stdout and reports help = true; any
+// other problem comes back as one error, for one line on stderr, including
+// a positional argument where only flags are allowed.
+func Parse(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
+	fs.SetOutput(io.Discard)
+	err = fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return true, nil
+	}
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q: every option is a flag", fs.Arg(0))
+	}
+	return false, err
 }
