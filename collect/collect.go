@@ -223,7 +223,8 @@ func (c *collector) roll(ctx context.Context, ph phase) error {
 // their own (terminated or hit the time limit) rather than by the budget.
 // The last episode cut by the budget ends with a timeout: it was
 // truncated, so learners bootstrap from its real next observation.
-func (c *collector) play(ctx context.Context, ph phase, emit func(datasets.Transition) error) (int, error) {
+func (c *collector) play(ctx context.Context, ph phase,
+	emit func(datasets.Transition) error) (int, error) {
 	act := make([]float64, c.env.ActionSpace().Dim())
 	left, complete := ph.steps, 0
 	for left > 0 {
@@ -266,7 +267,8 @@ func (c *collector) play(ctx context.Context, ph phase, emit func(datasets.Trans
 // played from the start of a collection, belong to complete episodes. A
 // dry run finds it: collection is deterministic, so the real run repeats
 // those episodes exactly.
-func completeRows(ctx context.Context, opts Options, policy policies.Policy, budget int) (int, error) {
+func completeRows(ctx context.Context, opts Options, policy policies.Policy,
+	budget int) (int, error) {
 	env, err := registry.Make(opts.EnvID)
 	if err != nil {
 		return 0, err
@@ -288,7 +290,8 @@ func to32(x []float64) []float32 {
 	return out
 }
 
-func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Reference, phases []phase) (datasets.Metadata, error) {
+func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Reference,
+	phases []phase) (datasets.Metadata, error) {
 	id, err := DatasetID(opts.EnvID, opts.Kind)
 	if err != nil {
 		return datasets.Metadata{}, err
@@ -300,7 +303,8 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 	var behaviour []map[string]any
 	for _, ph := range phases {
 		behaviour = append(behaviour, map[string]any{
-			"kind": ph.kind, "policy": policies.Describe(ph.policy), "steps": ph.steps, "stochastic": true})
+			"kind": ph.kind, "policy": policies.Describe(ph.policy),
+			"steps": ph.steps, "stochastic": true})
 	}
 	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
 	as := env.ActionSpace()
@@ -308,9 +312,10 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 		DatasetID: id, EnvID: opts.EnvID, DatasetKind: opts.Kind,
 		EnvVersion:      raw(map[string]string{"gym_semantics": spec.ID, "engine": version.Toolkit}),
 		BehaviourPolicy: raw(behaviour),
-		Seed:            raw(map[string]any{"base": opts.Seed, "episode_rule": "splitmix64(base + 0x9e3779b97f4a7c15*(e+1))"}),
-		Command:         opts.Command,
-		ObsDim:          env.ObservationSpace().Dim(), ActDim: as.Dim(),
+		Seed: raw(map[string]any{"base": opts.Seed,
+			"episode_rule": "splitmix64(base + 0x9e3779b97f4a7c15*(e+1))"}),
+		Command: opts.Command,
+		ObsDim:  env.ObservationSpace().Dim(), ActDim: as.Dim(),
 		ActionLow: as.Low, ActionHigh: as.High,
 		RefMinScore: ref.RandomReturn, RefMaxScore: ref.ExpertReturn, RefSource: ref.Source,
 		MaxEpisodeSteps: spec.MaxEpisodeSteps, Dt: spec.DT, FrameSkip: 1,
@@ -345,9 +350,9 @@ func summarise(path string, log *slog.Logger) (Summary, error) {
 	if m.TailTruncated || m.TailOpen {
 		complete--
 	}
-	s := Summary{Path: path, DatasetID: m.DatasetID, Episodes: m.NumEpisodes, CompleteEpisodes: complete,
-		Transitions: m.NumTransitions,
-		ReturnMean:  m.ReturnMean, NormalizedScore: m.NormalizedScore, Bytes: diskSize(path)}
+	s := Summary{Path: path, DatasetID: m.DatasetID, Episodes: m.NumEpisodes,
+		CompleteEpisodes: complete, Transitions: m.NumTransitions,
+		ReturnMean: m.ReturnMean, NormalizedScore: m.NormalizedScore, Bytes: diskSize(path)}
 	log.Info("dataset written", "path", path, "episodes", s.Episodes, "transitions", s.Transitions,
 		"return_mean", s.ReturnMean, "normalized_score", s.NormalizedScore, "bytes", s.Bytes)
 	return s, nil

@@ -45,7 +45,8 @@ type Result struct {
 // Run plays opts.Episodes episodes of the policy, each in an environment
 // from newEnv, until termination or truncation. It stops early with the
 // context's error when ctx is cancelled.
-func Run(ctx context.Context, newEnv func() (envs.Env, error), p Policy, opts Options) (Result, error) {
+func Run(ctx context.Context, newEnv func() (envs.Env, error), p Policy,
+	opts Options) (Result, error) {
 	if opts.Episodes < 1 {
 		return Result{}, fmt.Errorf("eval: %d episodes, want at least 1", opts.Episodes)
 	}

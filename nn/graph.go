@@ -57,15 +57,15 @@ func (g *Graph) Param(p *Param) *Node {
 		return &Node{g: g, n: n}
 	}
 	t := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Value))
+	opts := []G.NodeConsOpt{G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(t)}
 	var n *G.Node
 	switch len(p.Shape) {
 	case 1:
-		n = G.NewVector(g.g, tensor.Float32, G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(t))
+		n = G.NewVector(g.g, tensor.Float32, opts...)
 	case 2:
-		n = G.NewMatrix(g.g, tensor.Float32, G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(t))
+		n = G.NewMatrix(g.g, tensor.Float32, opts...)
 	default:
-		n = G.NewTensor(g.g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...),
-			G.WithName(p.Name), G.WithValue(t))
+		n = G.NewTensor(g.g, tensor.Float32, len(p.Shape), opts...)
 	}
 	g.params[p] = n
 	g.order = append(g.order, p)

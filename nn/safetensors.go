@@ -54,7 +54,8 @@ func SaveSafetensors(path string, tensors []Tensor, metadata map[string]string) 
 			return fmt.Errorf("saving %s: tensor %s has shape %v but %d values", path, t.Name, t.Shape, len(t.Data))
 		}
 		size := int64(4 * len(t.Data))
-		header[t.Name] = tensorEntry{DType: "F32", Shape: t.Shape, Offsets: [2]int64{offset, offset + size}}
+		header[t.Name] = tensorEntry{DType: "F32", Shape: t.Shape,
+			Offsets: [2]int64{offset, offset + size}}
 		offset += size
 	}
 	js, err := json.Marshal(header)

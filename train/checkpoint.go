@@ -54,7 +54,9 @@ func newStreams(seed uint64) *streams {
 		minibatchSrc: rand.NewPCG(seed, 2),
 		noiseSrc:     rand.NewPCG(seed, 3),
 	}
-	s.Init, s.Minibatch, s.Noise = rand.New(s.initSrc), rand.New(s.minibatchSrc), rand.New(s.noiseSrc)
+	s.Init = rand.New(s.initSrc)
+	s.Minibatch = rand.New(s.minibatchSrc)
+	s.Noise = rand.New(s.noiseSrc)
 	return s
 }
 
@@ -104,7 +106,8 @@ func saveCheckpoint(runDir string, agent agents.Agent, st state) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(fresh, "state.json"), append(js, '\n')); err != nil {
+	statePath := filepath.Join(fresh, "state.json")
+	if err := atomicfile.WriteFile(statePath, append(js, '\n')); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(old); err != nil {

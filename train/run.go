@@ -106,8 +106,10 @@ type run struct {
 	score       scoring
 	fingerprint string // SHA-256 of the dataset's bytes
 
-	wallBase float64   // wall-clock seconds of the run before this process
-	started  time.Time // when this process started training
+	wallBase    float64   // wall-clock seconds of the run before this process
+	started     time.Time // when this process started training
+	lastRowTime time.Time // when the last timing.csv row was written
+	lastRowStep int       // and at which step
 }
 
 // intervalSum accumulates update metrics between two metrics.csv rows.
@@ -174,7 +176,8 @@ func newAgent(cfg Config, d *datasets.Dataset, s *streams) (agents.Agent, error)
 		}
 		maxAction = math.Max(maxAction, hi)
 	}
-	spec := td3bc.Spec{ObsDim: d.ObsDim, ActDim: d.ActDim, MaxAction: maxAction, BatchSize: cfg.BatchSize}
+	spec := td3bc.Spec{ObsDim: d.ObsDim, ActDim: d.ActDim, MaxAction: maxAction,
+		BatchSize: cfg.BatchSize}
 	return td3bc.New(cfg.TD3BC, spec, s.Init)
 }
 
@@ -190,7 +193,8 @@ func (r *run) create() error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(r.dir, "config.json"), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(r.dir, "config.json"),
+		append(js, '\n')); err != nil {
 		return err
 	}
 	r.st = state{SchemaVersion: checkpointSchema, Algo: r.cfg.Algo, DatasetID: r.meta.DatasetID,
@@ -251,73 +255,44 @@ func (r *run) metricColumns() []string {
 
 func (r *run) openLogs(metricsBytes, timingBytes int64) error {
 	var err error
-	if r.metrics, err = openCSV(filepath.Join(r.dir, "metrics.csv"), r.metricColumns(), metricsBytes); err != nil {
+	metricsPath := filepath.Join(r.dir, "metrics.csv")
+	if r.metrics, err = openCSV(metricsPath, r.metricColumns(), metricsBytes); err != nil {
 		return err
 	}
-	r.timing, err = openCSV(filepath.Join(r.dir, "timing.csv"), []string{"step", "wall_s", "updates_per_s"}, timingBytes)
+	timingCols := []string{"step", "wall_s", "updates_per_s"}
+	r.timing, err = openCSV(filepath.Join(r.dir, "timing.csv"), timingCols, timingBytes)
 	return err
 }
 
 // loop runs the updates from the current step to cfg.Steps.
 func (r *run) loop(ctx context.Context) (Summary, error) {
 	batch := r.buf.NewBatch(r.cfg.BatchSize)
-	start, t0 := time.Now(), r.st.Step
-	r.wallBase, r.started = r.st.WallSeconds, start
-	lastTime, lastStep := start, r.st.Step
+	first := r.st.Step
+	r.wallBase, r.started = r.st.WallSeconds, time.Now()
+	r.lastRowTime, r.lastRowStep = r.started, first
 	r.log.Info("training", "algo", r.cfg.Algo, "dataset", r.meta.DatasetID, "env", r.meta.EnvID,
-		"steps", r.cfg.Steps, "from_step", r.st.Step, "seed", r.cfg.Seed)
+		"steps", r.cfg.Steps, "from_step", first, "seed", r.cfg.Seed)
 	var final eval.Result
 	for r.st.Step < r.cfg.Steps {
 		if err := ctx.Err(); err != nil {
-			return Summary{}, errors.Join(fmt.Errorf("interrupted at step %d: %w", r.st.Step, err), r.checkpoint())
+			stopped := fmt.Errorf("interrupted at step %d: %w", r.st.Step, err)
+			return Summary{}, errors.Join(stopped, r.checkpoint())
 		}
-		if err := r.buf.Sample(r.rng.Minibatch, batch); err != nil {
+		if err := r.update(batch); err != nil {
 			return Summary{}, err
 		}
-		m, err := r.agent.Update(batch, r.rng.Noise)
+		res, err := r.endOfStep(ctx)
 		if err != nil {
 			return Summary{}, err
 		}
-		r.st.Step++
-		for k, v := range m {
-			r.st.Interval.Sums[k] += v
-		}
-		r.st.Interval.Count++
-
-		evalNow := r.st.Step%r.cfg.EvalEvery == 0 || r.st.Step == r.cfg.Steps
-		if evalNow || r.st.Step%r.cfg.LogEvery == 0 {
-			var res *eval.Result
-			if evalNow {
-				got, err := r.evaluate(ctx)
-				if err != nil {
-					// No checkpoint here: the last one is consistent, and
-					// a resumed run redoes the steps since it.
-					return Summary{}, err
-				}
-				res, final = &got, got
-			}
-			if err := r.writeRow(res); err != nil {
-				return Summary{}, err
-			}
-			now := time.Now()
-			rate := float64(r.st.Step-lastStep) / now.Sub(lastTime).Seconds()
-			if err := r.timing.write([]string{fmt.Sprint(r.st.Step), formatFloat(r.wallBase + now.Sub(start).Seconds()),
-				formatFloat(rate)}); err != nil {
-				return Summary{}, err
-			}
-			lastTime, lastStep = now, r.st.Step
-			if evalNow {
-				if err := r.checkpoint(); err != nil {
-					return Summary{}, fmt.Errorf("writing checkpoint at step %d: %w", r.st.Step, err)
-				}
-				r.log.Info("checkpoint written", "step", r.st.Step, "path", filepath.Join(r.dir, "checkpoint"))
-			}
+		if res != nil {
+			final = *res
 		}
 		if r.opts.OnProgress != nil {
 			r.opts.OnProgress(r.st.Step, r.cfg.Steps)
 		}
 	}
-	if r.st.Step == t0 && len(r.st.Evals) > 0 {
+	if r.st.Step == first && len(r.st.Evals) > 0 {
 		// Resumed a finished run: nothing to do but report it again.
 		var err error
 		if final, err = r.evaluateOnly(ctx); err != nil {
@@ -327,16 +302,79 @@ func (r *run) loop(ctx context.Context) (Summary, error) {
 	return r.finish(final)
 }
 
+// update samples a minibatch, takes one agent step and adds its metrics to
+// the current interval.
+func (r *run) update(batch *replay.Batch) error {
+	if err := r.buf.Sample(r.rng.Minibatch, batch); err != nil {
+		return err
+	}
+	m, err := r.agent.Update(batch, r.rng.Noise)
+	if err != nil {
+		return err
+	}
+	r.st.Step++
+	for k, v := range m {
+		r.st.Interval.Sums[k] += v
+	}
+	r.st.Interval.Count++
+	return nil
+}
+
+// endOfStep writes a metrics row at the end of a log interval, and at an
+// evaluation step also evaluates (returning the result) and checkpoints.
+func (r *run) endOfStep(ctx context.Context) (*eval.Result, error) {
+	evalNow := r.st.Step%r.cfg.EvalEvery == 0 || r.st.Step == r.cfg.Steps
+	if !evalNow && r.st.Step%r.cfg.LogEvery != 0 {
+		return nil, nil
+	}
+	var res *eval.Result
+	if evalNow {
+		got, err := r.evaluate(ctx)
+		if err != nil {
+			// No checkpoint here: the last one is consistent, and a
+			// resumed run redoes the steps since it.
+			return nil, err
+		}
+		res = &got
+	}
+	if err := r.writeRow(res); err != nil {
+		return nil, err
+	}
+	if err := r.writeTiming(); err != nil {
+		return nil, err
+	}
+	if evalNow {
+		if err := r.checkpoint(); err != nil {
+			return nil, fmt.Errorf("writing checkpoint at step %d: %w", r.st.Step, err)
+		}
+		r.log.Info("checkpoint written", "step", r.st.Step,
+			"path", filepath.Join(r.dir, "checkpoint"))
+	}
+	return res, nil
+}
+
+// writeTiming appends wall-clock time and the update rate since the last
+// row to timing.csv.
+func (r *run) writeTiming() error {
+	now := time.Now()
+	rate := float64(r.st.Step-r.lastRowStep) / now.Sub(r.lastRowTime).Seconds()
+	wall := r.wallBase + now.Sub(r.started).Seconds()
+	r.lastRowTime, r.lastRowStep = now, r.st.Step
+	return r.timing.write([]string{fmt.Sprint(r.st.Step), formatFloat(wall), formatFloat(rate)})
+}
+
 // writeRow appends the interval's mean metrics (and an evaluation, if one
 // was made at this step) to metrics.csv.
 func (r *run) writeRow(res *eval.Result) error {
 	row := []string{fmt.Sprint(r.st.Step)}
 	for _, name := range r.agent.MetricNames() {
-		row = append(row, formatFloat(r.st.Interval.Sums[name]/float64(max(r.st.Interval.Count, 1))))
+		mean := r.st.Interval.Sums[name] / float64(max(r.st.Interval.Count, 1))
+		row = append(row, formatFloat(mean))
 	}
 	if res != nil {
 		last := r.st.Evals[len(r.st.Evals)-1]
-		row = append(row, formatFloat(res.ReturnMean), formatFloat(res.ReturnStd), formatFloat(last.NormalizedScore))
+		row = append(row, formatFloat(res.ReturnMean), formatFloat(res.ReturnStd),
+			formatFloat(last.NormalizedScore))
 	} else {
 		row = append(row, "", "", "")
 	}
@@ -354,7 +392,8 @@ func (r *run) evaluate(ctx context.Context) (eval.Result, error) {
 	p := EvalPoint{Step: r.st.Step, ReturnMean: res.ReturnMean, ReturnStd: res.ReturnStd,
 		NormalizedScore: datasets.NormalizedScore(res.ReturnMean, r.score.refMin, r.score.refMax)}
 	r.st.Evals = append(r.st.Evals, p)
-	r.log.Info("evaluation", "step", p.Step, "return_mean", p.ReturnMean, "normalized_score", p.NormalizedScore)
+	r.log.Info("evaluation", "step", p.Step, "return_mean", p.ReturnMean,
+		"normalized_score", p.NormalizedScore)
 	if r.opts.OnEval != nil {
 		r.opts.OnEval(slices.Clone(r.st.Evals))
 	}
@@ -404,7 +443,8 @@ func (r *run) finish(final eval.Result) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(r.dir, "eval.json"), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(r.dir, "eval.json"),
+		append(js, '\n')); err != nil {
 		return Summary{}, err
 	}
 	r.log.Info("finished", "step", r.st.Step, "normalized_score", rep.NormalizedScore,

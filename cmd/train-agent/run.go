@@ -155,7 +155,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // resolve merges defaults, config file and flags, finds (or collects) the
 // dataset and picks the run directory.
-func resolve(ctx context.Context, f *flags, log *slog.Logger, stderr io.Writer) (train.Config, string, error) {
+func resolve(ctx context.Context, f *flags, log *slog.Logger,
+	stderr io.Writer) (train.Config, string, error) {
 	if f.resume != "" {
 		return resumeConfig(f)
 	}
@@ -170,8 +171,10 @@ func resolve(ctx context.Context, f *flags, log *slog.Logger, stderr io.Writer) 
 		cfg.Algo = f.algo
 	}
 	for name, apply := range map[string]func(){
-		"steps": func() { cfg.Steps = f.steps }, "eval-every": func() { cfg.EvalEvery = f.evalEvery },
-		"eval-episodes": func() { cfg.EvalEpisodes = f.evalEpisodes }, "seed": func() { cfg.Seed = f.seed },
+		"steps":         func() { cfg.Steps = f.steps },
+		"eval-every":    func() { cfg.EvalEvery = f.evalEvery },
+		"eval-episodes": func() { cfg.EvalEpisodes = f.evalEpisodes },
+		"seed":          func() { cfg.Seed = f.seed },
 	} {
 		if f.set(name) {
 			apply()
@@ -228,7 +231,8 @@ func resumeConfig(f *flags) (train.Config, string, error) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return cfg, "", fmt.Errorf("--resume %s: config.json: %w", f.resume, err)
 	}
-	for _, name := range []string{"algo", "env", "dataset", "eval-every", "eval-episodes", "seed", "config", "run-dir"} {
+	fixed := []string{"algo", "env", "dataset", "eval-every", "eval-episodes", "seed", "config", "run-dir"}
+	for _, name := range fixed {
 		if f.set(name) {
 			return cfg, "", cli.Usage(fmt.Errorf("--%s cannot be combined with --resume (the run keeps its saved config; only --steps may extend it)", name))
 		}
@@ -244,7 +248,8 @@ func resumeConfig(f *flags) (train.Config, string, error) {
 
 // findDataset resolves a dataset reference, collecting a missing named
 // dataset of a built-in environment into the cache.
-func findDataset(ctx context.Context, ref, dataDir string, log *slog.Logger, stderr io.Writer) (string, error) {
+func findDataset(ctx context.Context, ref, dataDir string, log *slog.Logger,
+	stderr io.Writer) (string, error) {
 	if dataDir == "" {
 		var err error
 		if dataDir, err = datasets.CacheDir(); err != nil {
@@ -321,7 +326,8 @@ func drawCurve(runDir string, cfg train.Config, h []train.EvalPoint) error {
 	}
 	span := math.Abs(meta.RefMaxScore - meta.RefMinScore)
 	for _, p := range h {
-		c.Points = append(c.Points, viz.CurvePoint{Step: p.Step, Score: p.NormalizedScore, Std: 100 * p.ReturnStd / span})
+		c.Points = append(c.Points,
+			viz.CurvePoint{Step: p.Step, Score: p.NormalizedScore, Std: 100 * p.ReturnStd / span})
 	}
 	return c.WritePNG(filepath.Join(runDir, "curve.png"))
 }
@@ -338,7 +344,8 @@ func report(stdout io.Writer, asJSON bool, s train.Summary) {
 	}
 	fmt.Fprintf(stdout, "run directory:     %s\n", s.RunDir)
 	fmt.Fprintf(stdout, "steps:             %d\n", s.Step)
-	fmt.Fprintf(stdout, "return:            %.1f ± %.1f over %d episodes\n", s.Final.ReturnMean, s.Final.ReturnStd, len(s.Final.Returns))
+	fmt.Fprintf(stdout, "return:            %.1f ± %.1f over %d episodes\n",
+		s.Final.ReturnMean, s.Final.ReturnStd, len(s.Final.Returns))
 	fmt.Fprintf(stdout, "normalized_score:  %.1f (agent)\n", s.Score)
 	fmt.Fprintf(stdout, "                   %.1f (dataset's own)\n", s.DatasetScore)
 }
