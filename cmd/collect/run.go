@@ -48,7 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	steps := fs.Int("steps", 0, "transitions to write (required), e.g. 100000")
 	seed := fs.Uint64("seed", 0, "base seed of resets and policy noise")
 	out := fs.String("out", "", "output: a directory, or a file ending in .parquet (default <cache>/<task>-<kind>-v0)")
-	overwrite := fs.Bool("overwrite", false, "replace an existing dataset at --out")
+	overwrite := fs.Bool("overwrite", false, "replace an existing dataset at --out (never anything else)")
+	dataDir := fs.String("data-dir", "", "dataset cache used when --out is not given (default $OFFRL_DATA_DIR or ~/.cache/offrl/datasets)")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	asJSON := fs.Bool("json", false, "print the summary as JSON on stdout")
 	logLevel := new(slog.Level)
@@ -66,16 +67,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "collect: %v\n", err)
 		return cli.ExitUsage
 	}
-	if err := checkFlags(fs, *env, *kind, *steps); err != nil {
+	if err := checkFlags(*env, *kind, *steps); err != nil {
 		fmt.Fprintf(stderr, "collect: %v\n", err)
 		return cli.ExitUsage
 	}
 	if *out == "" {
 		id, _ := collect.DatasetID(*env, *kind)
-		dir, err := datasets.CacheDir()
-		if err != nil {
-			fmt.Fprintf(stderr, "collect: %v\n", err)
-			return cli.ExitFailed
+		dir := *dataDir
+		if dir == "" {
+			if dir, err = datasets.CacheDir(); err != nil {
+				fmt.Fprintf(stderr, "collect: %v\n", err)
+				return cli.ExitFailed
+			}
 		}
 		*out = filepath.Join(dir, id)
 	}
@@ -116,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // checkFlags names the first missing or invalid required flag.
-func checkFlags(fs *flag.FlagSet, env, kind string, steps int) error {
+func checkFlags(env, kind string, steps int) error {
 	switch {
 	case env == "":
 		return fmt.Errorf("--env is required; one of %s", strings.Join(registry.IDs(), ", "))

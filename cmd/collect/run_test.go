@@ -66,6 +66,15 @@ func TestCollectSummary(t *testing.T) {
 	if sum["transitions"] != 1000.0 || sum["episodes"] != 5.0 || sum["dataset_id"] != "pendulum-random-v0" {
 		t.Fatalf("summary %v, want 1000 transitions in 5 episodes of pendulum-random-v0", sum)
 	}
+	// Without --out the dataset goes to the cache under its name.
+	cache := t.TempDir()
+	if code, _, stderr := runCmd("--env", "Pendulum-v1", "--kind", "expert", "--steps", "200",
+		"--data-dir", cache); code != 0 {
+		t.Fatalf("collect into the cache: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "pendulum-expert-v0", "manifest.json")); err != nil {
+		t.Fatalf("no dataset in the cache: %v", err)
+	}
 	// Writing again without --overwrite refuses and keeps the file.
 	before, _ := os.ReadFile(out)
 	if code, _, _ := runCmd("--env", "Pendulum-v1", "--kind", "random", "--steps", "10", "--out", out); code == 0 {
