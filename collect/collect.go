@@ -11,6 +11,7 @@ package collect
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -86,9 +87,10 @@ func EpisodeSeed(s uint64, e int) uint64 {
 }
 
 // Run collects opts.Steps transitions and writes them to opts.Out. For
-// medium-expert it collects the first half with the medium policy and the
-// second with the expert, as D4RL's stitched datasets are laid out. The
-// last episode cut by the budget ends with timeouts=true.
+// medium-expert the medium policy's complete episodes that fit in the
+// first Steps/2 transitions come first, then the expert's up to Steps, as
+// D4RL's stitched datasets are laid out. The last episode cut by the
+// budget ends with timeouts=true.
 func Run(ctx context.Context, opts Options) (Summary, error) {
 	if err := opts.validate(); err != nil {
 		return Summary{}, err
@@ -167,11 +169,26 @@ func plan(ctx context.Context, opts Options) ([]phase, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n == 0 {
+		return nil, fmt.Errorf("%w: steps = %d is too few for medium-expert: no complete medium "+
+			"episode fits in the first half", ErrOptions, opts.Steps)
+	}
 	return []phase{{kind: "medium", policy: medium, steps: n},
 		{kind: "expert", policy: expert, steps: opts.Steps - n}}, nil
 }
 
+// ErrOptions marks a collection request that cannot be carried out as
+// asked: an unknown environment or kind, or a step budget that is too small.
+var ErrOptions = errors.New("invalid collection options")
+
 func (o Options) validate() error {
+	if err := o.check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	return nil
+}
+
+func (o Options) check() error {
 	if _, err := registry.Lookup(o.EnvID); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -161,11 +162,12 @@ func TestOptionsAreChecked(t *testing.T) {
 		{EnvID: "Pendulum-v1", Kind: "mediocre", Steps: 10, Out: out},
 		{EnvID: "Pendulum-v1", Kind: "medium", Steps: 0, Out: out},
 		{EnvID: "Pendulum-v1", Kind: "medium-expert", Steps: 1, Out: out},
+		{EnvID: "Pendulum-v1", Kind: "medium-expert", Steps: 399, Out: out}, // no whole medium episode
 		{EnvID: "Pendulum-v1", Kind: "medium", Steps: 10},
 	}
 	for _, o := range tests {
-		if _, err := Run(context.Background(), o); err == nil {
-			t.Errorf("Run(%+v) succeeded", o)
+		if _, err := Run(context.Background(), o); !errors.Is(err, ErrOptions) {
+			t.Errorf("Run(%+v) = %v, want ErrOptions", o, err)
 		}
 	}
 	if _, err := os.Stat(out); err == nil {

@@ -470,6 +470,8 @@ func sameIdentity(manifest, part Metadata, name string) error {
 		{"ref_max_score", manifest.RefMaxScore, part.RefMaxScore},
 		{"max_episode_steps", manifest.MaxEpisodeSteps, part.MaxEpisodeSteps},
 		{"timeouts_meaning", manifest.TimeoutsMeaning, part.TimeoutsMeaning},
+		{"dt", manifest.Dt, part.Dt},
+		{"frame_skip", manifest.FrameSkip, part.FrameSkip},
 	}
 	for _, k := range keys {
 		if k.inManifest != k.inFooter {

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -100,8 +103,13 @@ func LoadConfigFile(path string, c *Config) error {
 	if doc == nil {
 		return nil
 	}
-	if _, ok := doc.(map[string]any); !ok {
+	top, ok := doc.(map[string]any)
+	if !ok {
 		return fmt.Errorf("config %s: want a mapping of keys to values, got %T", path, doc)
+	}
+	// JSON field matching ignores case; a config key must match exactly.
+	if err := checkKeys(top, reflect.TypeFor[Config](), ""); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
 	}
 	js, err := json.Marshal(doc)
 	if err != nil {
@@ -111,6 +119,40 @@ func LoadConfigFile(path string, c *Config) error {
 	jd.DisallowUnknownFields()
 	if err := jd.Decode(c); err != nil {
 		return fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
+
+// checkKeys reports the first key of doc that is not exactly the JSON name
+// of a field of struct type t, descending into nested structs.
+func checkKeys(doc map[string]any, t reflect.Type, prefix string) error {
+	fields := map[string]reflect.Type{}
+	var collect func(reflect.Type)
+	collect = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Anonymous {
+				collect(f.Type)
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name != "" && name != "-" {
+				fields[name] = f.Type
+			}
+		}
+	}
+	collect(t)
+	for _, key := range slices.Sorted(maps.Keys(doc)) {
+		v := doc[key]
+		ft, ok := fields[key]
+		if !ok {
+			return fmt.Errorf("unknown key %q", prefix+key)
+		}
+		if sub, ok := v.(map[string]any); ok && ft.Kind() == reflect.Struct {
+			if err := checkKeys(sub, ft, prefix+key+"."); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -154,6 +154,8 @@ func TestConfigFileIsStrict(t *testing.T) {
 	for name, text := range map[string]string{
 		"two documents": "steps: 5\n---\nstepz: 6\n",
 		"float steps":   "steps: 1.5\n",
+		"capitalised":   "Steps: 5\n",
+		"nested case":   "td3bc:\n  Hidden: [8]\n",
 	} {
 		p := filepath.Join(dir, "x.yaml")
 		os.WriteFile(p, []byte(text), 0o644)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +28,8 @@ any other PATH is a dataset directory (manifest.json + part-00000.parquet).
 The default PATH is <cache>/<task>-<kind>-v0, where train-agent finds it.
 
 Kinds: random (uniform actions), medium (normalised score about 33),
-expert (scripted controller), medium-expert (N/2 medium then N/2 expert).
+expert (scripted controller), medium-expert (the medium policy's complete
+episodes within the first N/2 transitions, then the expert's up to N).
 
 Example:
   go run ./cmd/collect --env Pendulum-v1 --kind medium --steps 100000 --seed 0 --out pendulum-medium.parquet
@@ -93,6 +95,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "collect: %v\n", err)
 		if ctx.Err() != nil {
 			return cli.ExitInterrupted
+		}
+		if errors.Is(err, collect.ErrOptions) {
+			return cli.ExitUsage
 		}
 		return cli.ExitFailed
 	}

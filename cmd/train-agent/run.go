@@ -190,14 +190,15 @@ func resolve(ctx context.Context, f *flags, log *slog.Logger,
 	if f.set("dataset") {
 		ref = f.dataset
 	}
-	if ref == "" {
+	named := ref == "" // the default dataset: looked up in the cache only
+	if named {
 		spec, err := registry.Lookup(f.env)
 		if err != nil {
 			return cfg, "", cli.Usage(fmt.Errorf("--env: %w", err))
 		}
 		ref = datasets.FormatID(spec.Task, defaultKind, collect.DatasetVersion)
 	}
-	path, err := findDataset(ctx, ref, f.dataDir, log, stderr)
+	path, err := findDataset(ctx, ref, f.dataDir, named, log, stderr)
 	if err != nil {
 		return cfg, "", err
 	}
@@ -214,10 +215,35 @@ func resolve(ctx context.Context, f *flags, log *slog.Logger,
 	}
 	runDir := f.runDir
 	if runDir == "" {
-		runDir = filepath.Join("runs", fmt.Sprintf("%s-%s-%d-%s", strings.ToLower(meta.EnvID), cfg.Algo,
-			cfg.Seed, time.Now().UTC().Format("20060102T150405Z")))
+		base := filepath.Join("runs", fmt.Sprintf("%s-%s-%d-%s", strings.ToLower(meta.EnvID),
+			cfg.Algo, cfg.Seed, time.Now().UTC().Format("20060102T150405Z")))
+		if runDir, err = claimRunDir(base); err != nil {
+			return cfg, "", err
+		}
 	}
 	return cfg, runDir, nil
+}
+
+// claimRunDir creates the first of base, base-2, base-3, ... that does not
+// exist yet, so that runs started in the same second each get their own.
+func claimRunDir(base string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return "", err
+	}
+	for i := 1; i < 1000; i++ {
+		dir := base
+		if i > 1 {
+			dir = fmt.Sprintf("%s-%d", base, i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("creating run directory: %w", err)
+		}
+	}
+	return "", fmt.Errorf("creating run directory: %s and 998 numbered variants exist", base)
 }
 
 // resumeConfig reads the run's saved configuration; only --steps may
@@ -248,7 +274,9 @@ func resumeConfig(f *flags) (train.Config, string, error) {
 
 // findDataset resolves a dataset reference, collecting a missing named
 // dataset of a built-in environment into the cache.
-func findDataset(ctx context.Context, ref, dataDir string, log *slog.Logger,
+// With cacheOnly, ref is a dataset name looked up in the cache only, never
+// as a path relative to the working directory.
+func findDataset(ctx context.Context, ref, dataDir string, cacheOnly bool, log *slog.Logger,
 	stderr io.Writer) (string, error) {
 	if dataDir == "" {
 		var err error
@@ -256,7 +284,16 @@ func findDataset(ctx context.Context, ref, dataDir string, log *slog.Logger,
 			return "", err
 		}
 	}
-	path, err := datasets.Resolve(ref, dataDir)
+	var path string
+	var err error
+	if cacheOnly {
+		path = filepath.Join(dataDir, ref)
+		if _, err = os.Stat(path); err != nil {
+			err = datasets.ErrNotCached
+		}
+	} else {
+		path, err = datasets.Resolve(ref, dataDir)
+	}
 	if err == nil {
 		// The run's config.json keeps the path; make it absolute so the
 		// run can be resumed from any directory.
@@ -280,6 +317,9 @@ func findDataset(ctx context.Context, ref, dataDir string, log *slog.Logger,
 	_, err = collect.Run(ctx, collect.Options{EnvID: envID, Kind: kind, Steps: defaultCollectSteps,
 		Seed: 0, Out: path, Command: fmt.Sprintf("collect --env %s --kind %s --steps %d --seed 0 --out %s",
 			envID, kind, defaultCollectSteps, path), Logger: log, OnProgress: progress.Update})
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("interrupted while collecting %s; nothing was kept: %w", id, err)
+	}
 	if errors.Is(err, datasets.ErrExists) {
 		// Another run collected the same dataset meanwhile; collection is
 		// deterministic, so its copy is the one this run would have made.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +138,34 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 	// Other flags cannot change a resumed run.
 	if code, _, _ := runCmd(t, "--resume", runDir, "--seed", "4"); code != 2 {
 		t.Errorf("--resume with --seed exited %d, want 2", code)
+	}
+}
+
+// The default dataset comes from the cache only: a folder of the same name
+// in the working directory is never mistaken for it.
+func TestDefaultDatasetIgnoresWorkingDirectory(t *testing.T) {
+	work, cache := t.TempDir(), t.TempDir()
+	t.Chdir(work)
+	decoy := filepath.Join(work, "pendulum-medium-v0")
+	if _, err := collect.Run(context.Background(), collect.Options{
+		EnvID: "Pendulum-v1", Kind: "random", Steps: 400, Seed: 1, Out: decoy}); err != nil {
+		t.Fatal(err)
+	}
+	f, _, err := parseFlags([]string{"--data-dir", cache, "--steps", "1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	cfg, runDir, err := resolve(context.Background(), f, log, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(cache, "pendulum-medium-v0"); cfg.Dataset != want {
+		t.Fatalf("default dataset %s, want %s (collected into the cache)", cfg.Dataset, want)
+	}
+	// Two runs resolved in the same second get their own directories.
+	_, second, err := resolve(context.Background(), f, log, io.Discard)
+	if err != nil || second == runDir {
+		t.Fatalf("second run directory %q (err %v), want one other than %q", second, err, runDir)
 	}
 }
