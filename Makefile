@@ -3,14 +3,39 @@ GO ?= go
 # Where tests and benchmarks keep datasets, so they never touch a user's cache.
 export OFFRL_DATA_DIR ?= $(CURDIR)/.cache/datasets
 
-.PHONY: test deps vet unit bench fmt
+# DuckDB (npm's @duckdb/node-api, pinned in tools/duckdb/package-lock.json)
+# is the independent reader the interop tests compare ours with. It is
+# installed into DUCKDB_DIR, inside the repository and git-ignored, and
+# reused until the lock file changes.
+DUCKDB_DIR := $(CURDIR)/.cache/duckdb
+export OFFRL_DUCKDB_SCRIPT ?= $(CURDIR)/tools/duckdb/stats.mjs
+export OFFRL_DUCKDB_MODULES ?= $(DUCKDB_DIR)
 
-## test: install what the tests need, then vet and run every test.
+.PHONY: test deps node vet unit bench bench-read fixtures fmt
+
+## test: install what the tests need, then vet and run every test. The
+## DuckDB interop tests fail here, rather than skip, if DuckDB is missing.
+test: export OFFRL_REQUIRE_DUCKDB := 1
 test: deps vet unit
 
-## deps: download the Go modules (the tests need nothing else yet).
-deps:
+## deps: download the Go modules and install node, npm and DuckDB.
+deps: $(DUCKDB_DIR)/.installed
 	$(GO) mod download
+
+## node: install Debian's nodejs and npm when either is missing (as root).
+node:
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		echo "installing nodejs and npm with apt-get"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
+
+$(DUCKDB_DIR)/.installed: tools/duckdb/package.json tools/duckdb/package-lock.json | node
+	@mkdir -p $(DUCKDB_DIR)
+	@cp tools/duckdb/package.json tools/duckdb/package-lock.json $(DUCKDB_DIR)/
+	cd $(DUCKDB_DIR) && npm ci --silent --no-audit --no-fund
+	@touch $@
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -23,6 +48,15 @@ unit:
 ## bench: the hot-path benchmarks (env step, dataset read, agent update).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+## bench-read: time reading a 1M-transition file, ours against DuckDB.
+bench-read: deps
+	tools/bench-read.sh
+
+## fixtures: rewrite the foreign Parquet fixtures under datasets/interop/testdata.
+fixtures: deps
+	node tools/duckdb/make-fixtures.mjs datasets/interop/testdata
+	$(GO) test ./datasets/interop -run TestLegacyListFixture -update
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
