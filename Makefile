@@ -34,7 +34,7 @@ node:
 $(DUCKDB_DIR)/.installed: tools/duckdb/package.json tools/duckdb/package-lock.json | node
 	@mkdir -p $(DUCKDB_DIR)
 	@cp tools/duckdb/package.json tools/duckdb/package-lock.json $(DUCKDB_DIR)/
-	cd $(DUCKDB_DIR) && npm ci --silent --no-audit --no-fund
+	cd $(DUCKDB_DIR) && npm ci --loglevel=error --no-audit --no-fund
 	@touch $@
 
 vet:

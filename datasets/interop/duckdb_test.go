@@ -216,7 +216,8 @@ func compareMetadata(t *testing.T, file string, duck duckStats, meta datasets.Me
 	if fromDuck.DatasetID != meta.DatasetID || fromDuck.EnvID != meta.EnvID ||
 		fromDuck.DatasetKind != meta.DatasetKind ||
 		fromDuck.ObsDim != meta.ObsDim || fromDuck.ActDim != meta.ActDim {
-		t.Errorf("%s: DuckDB's metadata %q %q %q obs %d act %d, our reader's %q %q %q obs %d act %d",
+		t.Errorf("%s: DuckDB's metadata %q %q %q obs %d act %d, "+
+			"our reader's %q %q %q obs %d act %d",
 			file, fromDuck.DatasetID, fromDuck.EnvID, fromDuck.DatasetKind,
 			fromDuck.ObsDim, fromDuck.ActDim,
 			meta.DatasetID, meta.EnvID, meta.DatasetKind, meta.ObsDim, meta.ActDim)

@@ -155,7 +155,8 @@ func writeLegacy(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := parquet.NewWriter(f, schema, parquet.KeyValueMetadata("producer", "parquet-go, legacy 2-level lists"))
+	producer := parquet.KeyValueMetadata("producer", "parquet-go, legacy 2-level lists")
+	w := parquet.NewWriter(f, schema, producer)
 	if _, err := w.WriteRows(out); err != nil {
 		t.Fatal(err)
 	}
