@@ -27,8 +27,8 @@ const legacyFixture = "testdata/legacy-2level.parquet"
 func TestFixturesAgreeWithDuckDB(t *testing.T) {
 	duckdbScript(t)
 	files, err := filepath.Glob("testdata/*.parquet")
-	if err != nil || len(files) < 6 {
-		t.Fatalf("want at least 6 fixtures in testdata, got %v (%v)", files, err)
+	if err != nil || len(files) < 7 {
+		t.Fatalf("want at least 7 fixtures in testdata, got %v (%v)", files, err)
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {

@@ -44,6 +44,10 @@ const fixtures = [
        next_observations::FLOAT[3] AS next_observations, terminals, timeouts
      FROM (${rows({ elem: 'FLOAT', id: 'INTEGER' })})`,
     'COMPRESSION uncompressed'],
+  // Format version 2: BYTE_STREAM_SPLIT list floats and RLE_DICTIONARY
+  // ids and rewards.
+  ['duckdb-v2-pages.parquet', rows({ elem: 'FLOAT', id: 'INTEGER' }),
+    'COMPRESSION zstd, PARQUET_VERSION v2, ROW_GROUP_SIZE 200'],
   // One observation list with a NULL element: must be refused.
   ['reject-null-element.parquet',
     rows({ elem: 'FLOAT', id: 'INTEGER',
