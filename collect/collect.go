@@ -112,6 +112,10 @@ func EpisodeSeed(s uint64, e int) uint64 {
 // naming the first that differs; the resumed dataset keeps the recorded
 // Command. A single .parquet file is not resumable: an interrupted one is
 // removed, and running again starts from the beginning.
+//
+// Limitation: two collections into the same Out at once share one
+// partial directory and spoil each other's parts; nothing locks it, so
+// run one collection per output path at a time.
 func Run(ctx context.Context, opts Options) (Summary, error) {
 	if err := opts.validate(); err != nil {
 		return Summary{}, err

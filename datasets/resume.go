@@ -106,21 +106,33 @@ func ReadProgress(path string) (*Progress, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, err := parseProgress(b)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	return p, nil
+}
+
+// parseProgress decodes progress.json strictly and checks that its parts
+// are parts 0, 1, ... with well-formed entries.
+func parseProgress(b []byte) (*Progress, error) {
 	var p Progress
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", file, err)
+		return nil, err
 	}
 	if p.SchemaVersion != progressVersion {
-		return nil, fmt.Errorf("reading %s: schema_version %q, want %q",
-			file, p.SchemaVersion, progressVersion)
+		return nil, fmt.Errorf("schema_version %q, want %q", p.SchemaVersion, progressVersion)
 	}
 	for i, s := range p.Parts {
 		if err := s.check(); err != nil || s.Path != partName(i) {
-			return nil, fmt.Errorf("reading %s: parts[%d] %q is not part %d: %v",
-				file, i, s.Path, i, err)
+			return nil, fmt.Errorf("parts[%d] %q is not a well-formed part %d: %v",
+				i, s.Path, i, err)
 		}
+	}
+	if p.Tally.Rows < 0 {
+		return nil, fmt.Errorf("tally rows %d, want ≥ 0", p.Tally.Rows)
 	}
 	return &p, nil
 }

@@ -91,6 +91,8 @@ type Transition struct {
 // directory (a "<name>.tmp-*" file or directory), synced, and renamed into
 // place by Close, so the final name only ever holds a complete dataset.
 // A process that dies before Close leaves only the temporary name behind.
+// A resumable writer (see [WriterOptions.Resumable]) uses the fixed name
+// [PartialDir] instead, so that a rerun can continue from it.
 //
 // A Writer is not safe for concurrent use.
 type Writer struct {
