@@ -63,15 +63,21 @@ type progressOptions struct {
 // tallyState is a [tally] in a form that survives JSON exactly
 // (encoding/json writes the shortest float64 that reads back the same).
 type tallyState struct {
-	Rows, Terminals, Timeouts, Episodes int64
-	InEpisode                           bool
-	CurReturn                           float64
-	CurLen                              int64
-	Pending                             bool
-	PendingReturn                       float64
-	LastLen                             int64
-	Complete                            int64
-	Mean, M2, MinRet, MaxRet            float64
+	Rows          int64   `json:"rows"`
+	Terminals     int64   `json:"terminals"`
+	Timeouts      int64   `json:"timeouts"`
+	Episodes      int64   `json:"episodes"`
+	InEpisode     bool    `json:"in_episode"`
+	CurReturn     float64 `json:"cur_return"`
+	CurLen        int64   `json:"cur_len"`
+	Pending       bool    `json:"pending"`
+	PendingReturn float64 `json:"pending_return"`
+	LastLen       int64   `json:"last_len"`
+	Complete      int64   `json:"complete"`
+	Mean          float64 `json:"mean"`
+	M2            float64 `json:"m2"`
+	MinRet        float64 `json:"min_return"`
+	MaxRet        float64 `json:"max_return"`
 }
 
 func (t *tally) state() tallyState {
