@@ -142,7 +142,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		return Summary{}, err
 	}
 
-	phases, err := plan(ctx, opts)
+	phases, err := plan(ctx, opts, state.MediumSteps)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -188,7 +188,10 @@ type phase struct {
 	steps  int
 }
 
-func plan(ctx context.Context, opts Options) ([]phase, error) {
+// plan lays out the phases of a collection. For medium-expert, a resumed
+// collection passes the recorded length of the medium half as medium;
+// otherwise (medium = 0) a dry run finds it.
+func plan(ctx context.Context, opts Options, medium int) ([]phase, error) {
 	if opts.Kind != "medium-expert" {
 		p, err := policies.ForKind(opts.EnvID, opts.Kind)
 		if err != nil {
@@ -200,7 +203,7 @@ func plan(ctx context.Context, opts Options) ([]phase, error) {
 	// the expert data; here the medium half keeps the complete episodes
 	// that fit in Steps/2 and the expert fills the rest, so no medium
 	// episode is cut and counted as if it had ended.
-	medium, err := policies.ForKind(opts.EnvID, "medium")
+	mediumPolicy, err := policies.ForKind(opts.EnvID, "medium")
 	if err != nil {
 		return nil, err
 	}
@@ -208,15 +211,17 @@ func plan(ctx context.Context, opts Options) ([]phase, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := completeRows(ctx, opts, medium, opts.Steps/2)
-	if err != nil {
-		return nil, err
+	n := medium
+	if n == 0 {
+		if n, err = completeRows(ctx, opts, mediumPolicy, opts.Steps/2); err != nil {
+			return nil, err
+		}
 	}
 	if n == 0 {
 		return nil, fmt.Errorf("%w: steps = %d is too few for medium-expert: no complete medium "+
 			"episode fits in the first half", ErrOptions, opts.Steps)
 	}
-	return []phase{{kind: "medium", policy: medium, steps: n},
+	return []phase{{kind: "medium", policy: mediumPolicy, steps: n},
 		{kind: "expert", policy: expert, steps: opts.Steps - n}}, nil
 }
 

@@ -27,11 +27,14 @@ type resumeState struct {
 
 	// Where to continue: the next episode's index, the phase of the plan
 	// (0, or 1 for the expert half of medium-expert) with the transitions
-	// it still has to write, the transitions written so far, and the
-	// behaviour policies' generator (a math/rand/v2 PCG, MarshalBinary).
+	// it still has to write, the length of the medium half (so a resumed
+	// medium-expert collection needs no dry run to find it again), the
+	// transitions written so far, and the behaviour policies' generator
+	// (a math/rand/v2 PCG, MarshalBinary).
 	NextEpisode int    `json:"next_episode"`
 	Phase       int    `json:"phase"`
 	PhaseKind   string `json:"phase_kind"`
+	MediumSteps int    `json:"medium_steps"` // medium-expert: the medium half; else 0
 	PhaseLeft   int    `json:"phase_left"`
 	Done        int    `json:"done"`
 	PolicyRNG   []byte `json:"policy_rng"`
@@ -75,6 +78,10 @@ func findProgress(opts *Options) (*datasets.Progress, resumeState, error) {
 				f.name, f.was, f.name, f.now)
 		}
 	}
+	if st.MediumSteps < 0 || st.MediumSteps > opts.Steps/2 {
+		return nil, fresh, fmt.Errorf("resuming %s: recorded medium_steps %d, want 0 to %d",
+			datasets.PartialDir(opts.Out), st.MediumSteps, opts.Steps/2)
+	}
 	opts.Command = st.Command
 	return p, st, nil
 }
@@ -100,6 +107,15 @@ func newCollector(env envs.Env, w *datasets.Writer, opts Options, phases []phase
 	return c, nil
 }
 
+// mediumSteps is the length of the medium half of a medium-expert plan,
+// 0 for other kinds.
+func (c *collector) mediumSteps() int {
+	if c.opts.Kind != "medium-expert" {
+		return 0
+	}
+	return c.phases[0].steps
+}
+
 // endPart finishes the writer's current part and records the state to
 // resume from, during phase i after an episode has ended.
 func (c *collector) endPart(i int) error {
@@ -111,7 +127,7 @@ func (c *collector) endPart(i int) error {
 	st, err := json.Marshal(resumeState{
 		EnvID: o.EnvID, Kind: o.Kind, Steps: o.Steps, Seed: o.Seed, PartRows: o.PartRows,
 		Command: o.Command, NextEpisode: c.episode, Phase: i, PhaseKind: c.phases[i].kind,
-		PhaseLeft: c.left, Done: c.done, PolicyRNG: rngState,
+		PhaseLeft: c.left, Done: c.done, PolicyRNG: rngState, MediumSteps: c.mediumSteps(),
 	})
 	if err != nil {
 		return err

@@ -122,8 +122,11 @@ func TestInterruptedCollectionResumes(t *testing.T) {
 				t.Fatalf("progress after the interruption: %v, err %v; want 1 to 5 parts kept", p, err)
 			}
 
-			if code, _, stderr := runCmd(args...); code != 0 {
-				t.Fatalf("resumed run: exit %d: %s", code, stderr)
+			code, _, resumed := runCmd(args...)
+			if code != 0 || !strings.Contains(resumed, "resuming collection") ||
+				!strings.Contains(resumed, "done=12000") {
+				t.Fatalf("resumed run: exit %d, stderr %q; want 0, saying it resumes, "+
+					"with progress to done=12000", code, resumed)
 			}
 			sameDirs(t, want, out)
 			if _, err := os.Stat(partial); err == nil {

@@ -121,11 +121,14 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	})
 	progress.Close()
 	if err != nil {
-		fmt.Fprintf(stderr, "collect: %v\n", err)
 		if ctx.Err() != nil {
+			if err != ctx.Err() { // more than the interruption went wrong
+				fmt.Fprintf(stderr, "collect: %v\n", err)
+			}
 			fmt.Fprintf(stderr, "collect: %s\n", resumeHint(*out))
 			return cli.ExitInterrupted
 		}
+		fmt.Fprintf(stderr, "collect: %v\n", err)
 		if errors.Is(err, collect.ErrOptions) {
 			return cli.ExitUsage
 		}
