@@ -32,6 +32,10 @@ import (
 // code collects; raise it whenever the data a command produces changes.
 const DatasetVersion = 0
 
+// DefaultPartRows is the default [Options.PartRows]: about the size of a
+// D4RL file.
+const DefaultPartRows = 1_000_000
+
 // Kinds lists the dataset kinds Run can collect.
 var Kinds = []string{"random", "medium", "expert", "medium-expert"}
 
@@ -44,6 +48,11 @@ type Options struct {
 	Out   string // a directory, or a path ending in .parquet for one file
 	// Overwrite replaces an existing dataset at Out.
 	Overwrite bool
+	// PartRows is the size budget of a part of a directory dataset: once a
+	// part holds at least PartRows transitions, the next episode starts a
+	// new part, so a part may exceed it by less than one episode. 0 means
+	// [DefaultPartRows]. A single .parquet file is always one part.
+	PartRows int
 	// Command is recorded in the metadata (the command line, for people).
 	Command string
 	Logger  *slog.Logger
@@ -91,13 +100,36 @@ func EpisodeSeed(s uint64, e int) uint64 {
 // first Steps/2 transitions come first, then the expert's up to Steps, as
 // D4RL's stitched datasets are laid out. The last episode cut by the
 // budget ends with timeouts=true.
+//
+// A directory output is resumable: the parts are written into
+// [datasets.PartialDir](opts.Out), and after each finished part Run
+// records its progress there (see [datasets.Progress]; its state is this
+// package's resumeState). When ctx ends or the process dies, the finished
+// parts stay; calling Run again with the same options continues from the
+// last finished part and gives files byte-identical to an uninterrupted
+// run. Options that change the data (env, kind, steps, seed, part rows)
+// must equal the recorded ones, or Run returns an [ErrOptions] error
+// naming the first that differs; the resumed dataset keeps the recorded
+// Command. A single .parquet file is not resumable: an interrupted one is
+// removed, and running again starts from the beginning.
+//
+// Limitation: two collections into the same Out at once share one
+// partial directory and spoil each other's parts; nothing locks it, so
+// run one collection per output path at a time.
 func Run(ctx context.Context, opts Options) (Summary, error) {
 	if err := opts.validate(); err != nil {
 		return Summary{}, err
 	}
+	if opts.PartRows == 0 {
+		opts.PartRows = DefaultPartRows
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	progress, state, err := findProgress(&opts)
+	if err != nil {
+		return Summary{}, err
 	}
 	spec, _ := registry.Lookup(opts.EnvID)
 	env, err := registry.Make(opts.EnvID)
@@ -110,7 +142,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		return Summary{}, err
 	}
 
-	phases, err := plan(ctx, opts)
+	phases, err := plan(ctx, opts, state.MediumSteps)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -121,14 +153,25 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if err := os.MkdirAll(filepath.Dir(opts.Out), 0o755); err != nil {
 		return Summary{}, fmt.Errorf("creating the folder of %s: %w", opts.Out, err)
 	}
-	w, err := datasets.NewWriter(opts.Out, meta,
-		datasets.WriterOptions{Overwrite: opts.Overwrite, Reproducible: true})
+	w, err := datasets.NewWriter(opts.Out, meta, datasets.WriterOptions{
+		Overwrite: opts.Overwrite, Reproducible: true, PartRows: opts.PartRows,
+		Resumable: true, Resume: progress})
 	if err != nil {
 		return Summary{}, err
 	}
-	c := &collector{env: env, w: w, opts: opts, rng: newPolicyRNG(opts.Seed)}
-	for _, ph := range phases {
-		if err := c.roll(ctx, ph); err != nil {
+	c, err := newCollector(env, w, opts, phases, state)
+	if err != nil {
+		return Summary{}, errorsJoin(err, w.Abort())
+	}
+	if progress != nil {
+		log.Info("resuming collection", "path", opts.Out, "parts_done", progress.PartsDone(),
+			"done", c.done, "total", opts.Steps)
+		if opts.OnProgress != nil {
+			opts.OnProgress(c.done, opts.Steps)
+		}
+	}
+	for i := state.Phase; i < len(phases); i++ {
+		if err := c.roll(ctx, i); err != nil {
 			return Summary{}, errorsJoin(err, w.Abort())
 		}
 	}
@@ -145,7 +188,10 @@ type phase struct {
 	steps  int
 }
 
-func plan(ctx context.Context, opts Options) ([]phase, error) {
+// plan lays out the phases of a collection. For medium-expert, a resumed
+// collection passes the recorded length of the medium half as medium;
+// otherwise (medium = 0) a dry run finds it.
+func plan(ctx context.Context, opts Options, medium int) ([]phase, error) {
 	if opts.Kind != "medium-expert" {
 		p, err := policies.ForKind(opts.EnvID, opts.Kind)
 		if err != nil {
@@ -157,7 +203,7 @@ func plan(ctx context.Context, opts Options) ([]phase, error) {
 	// the expert data; here the medium half keeps the complete episodes
 	// that fit in Steps/2 and the expert fills the rest, so no medium
 	// episode is cut and counted as if it had ended.
-	medium, err := policies.ForKind(opts.EnvID, "medium")
+	mediumPolicy, err := policies.ForKind(opts.EnvID, "medium")
 	if err != nil {
 		return nil, err
 	}
@@ -165,15 +211,17 @@ func plan(ctx context.Context, opts Options) ([]phase, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := completeRows(ctx, opts, medium, opts.Steps/2)
-	if err != nil {
-		return nil, err
+	n := medium
+	if n == 0 {
+		if n, err = completeRows(ctx, opts, mediumPolicy, opts.Steps/2); err != nil {
+			return nil, err
+		}
 	}
 	if n == 0 {
 		return nil, fmt.Errorf("%w: steps = %d is too few for medium-expert: no complete medium "+
 			"episode fits in the first half", ErrOptions, opts.Steps)
 	}
-	return []phase{{kind: "medium", policy: medium, steps: n},
+	return []phase{{kind: "medium", policy: mediumPolicy, steps: n},
 		{kind: "expert", policy: expert, steps: opts.Steps - n}}, nil
 }
 
@@ -214,15 +262,24 @@ type collector struct {
 	env     envs.Env
 	w       *datasets.Writer
 	opts    Options
+	phases  []phase
+	src     *rand.PCG // the source behind rng, saved with each part
 	rng     *rand.Rand
 	episode int
 	done    int
+	left    int // transitions the current phase still has to write
 }
 
-// roll plays ph.steps transitions of ph.policy, starting a new episode at
-// the beginning of the phase, and writes them.
-func (c *collector) roll(ctx context.Context, ph phase) error {
-	_, err := c.play(ctx, ph, func(t datasets.Transition) error {
+// roll plays what is left of phase i, starting a new episode at the
+// beginning of the phase (or where a resumed run stopped), and writes it.
+// Whenever an episode ends with the part full, it ends the part and
+// records where to resume.
+func (c *collector) roll(ctx context.Context, i int) error {
+	ph := c.phases[i]
+	if c.left < 0 {
+		c.left = ph.steps
+	}
+	emit := func(t datasets.Transition) error {
 		if err := c.w.Append(t); err != nil {
 			return err
 		}
@@ -231,7 +288,16 @@ func (c *collector) roll(ctx context.Context, ph phase) error {
 			c.opts.OnProgress(c.done, c.opts.Steps)
 		}
 		return nil
-	})
+	}
+	ended := func(left int) error {
+		c.left = left
+		if c.done == c.opts.Steps || !c.w.PartFull() {
+			return nil // the last part is finished by Close
+		}
+		return c.endPart(i)
+	}
+	_, err := c.play(ctx, ph.policy, c.left, emit, ended)
+	c.left = -1 // the next phase starts in full
 	return err
 }
 
@@ -240,10 +306,13 @@ func (c *collector) roll(ctx context.Context, ph phase) error {
 // their own (terminated or hit the time limit) rather than by the budget.
 // The last episode cut by the budget ends with a timeout: it was
 // truncated, so learners bootstrap from its real next observation.
-func (c *collector) play(ctx context.Context, ph phase,
-	emit func(datasets.Transition) error) (int, error) {
+//
+// It plays budget transitions; ended, if not nil, is called after each
+// episode with the transitions still to play.
+func (c *collector) play(ctx context.Context, policy policies.Policy, budget int,
+	emit func(datasets.Transition) error, ended func(left int) error) (int, error) {
 	act := make([]float64, c.env.ActionSpace().Dim())
-	left, complete := ph.steps, 0
+	left, complete := budget, 0
 	for left > 0 {
 		if err := ctx.Err(); err != nil {
 			return 0, err
@@ -253,7 +322,7 @@ func (c *collector) play(ctx context.Context, ph phase,
 			return 0, fmt.Errorf("resetting episode %d: %w", c.episode, err)
 		}
 		for step := 0; left > 0; step++ {
-			ph.policy.Act(obs, c.rng, act)
+			policy.Act(obs, c.rng, act)
 			st, err := c.env.Step(act)
 			if err != nil {
 				return 0, fmt.Errorf("episode %d step %d: %w", c.episode, step, err)
@@ -268,7 +337,7 @@ func (c *collector) play(ctx context.Context, ph phase,
 				return 0, err
 			}
 			if st.Terminated || st.Truncated {
-				complete = ph.steps - left
+				complete = budget - left
 			}
 			if st.Terminated || timeout {
 				break
@@ -276,6 +345,11 @@ func (c *collector) play(ctx context.Context, ph phase,
 			obs = st.Obs
 		}
 		c.episode++
+		if ended != nil {
+			if err := ended(left); err != nil {
+				return 0, err
+			}
+		}
 	}
 	return complete, nil
 }
@@ -291,13 +365,13 @@ func completeRows(ctx context.Context, opts Options, policy policies.Policy,
 		return 0, err
 	}
 	defer env.Close()
-	dry := &collector{env: env, opts: opts, rng: newPolicyRNG(opts.Seed)}
-	return dry.play(ctx, phase{policy: policy, steps: budget},
-		func(datasets.Transition) error { return nil })
+	dry := &collector{env: env, opts: opts, rng: rand.New(newPolicySource(opts.Seed))}
+	return dry.play(ctx, policy, budget, func(datasets.Transition) error { return nil }, nil)
 }
 
-// newPolicyRNG is the generator of a collection's behaviour policies.
-func newPolicyRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x706f6c)) }
+// newPolicySource is the source of the generator of a collection's
+// behaviour policies.
+func newPolicySource(seed uint64) *rand.PCG { return rand.NewPCG(seed, 0x706f6c) }
 
 func to32(x []float64) []float32 {
 	out := make([]float32, len(x))

@@ -21,6 +21,12 @@
 //	}
 //	err = w.Close()
 //
+// A long directory write can be made resumable: with
+// [WriterOptions.Resumable] the parts go to [PartialDir], each
+// [Writer.EndPart] records progress.json there, and a later writer given
+// [ReadProgress]'s result continues after the last finished part, giving
+// byte-identical files.
+//
 // Reading loads a whole dataset column by column into flat slices:
 //
 //	d, err := datasets.Read("hopper-medium-v0")

@@ -3,6 +3,7 @@ package datasets
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -51,6 +52,25 @@ type WriterOptions struct {
 	// Reproducible leaves an empty created_at empty instead of stamping
 	// the current time, so that equal inputs give byte-identical files.
 	Reproducible bool
+
+	// Resumable applies to directory output only (a single file ignores
+	// it): the parts are written into [PartialDir] instead of a randomly
+	// named temporary directory, and each [Writer.EndPart] records
+	// progress.json there, so that a process that dies or is interrupted
+	// loses at most the part it was writing. Abort then keeps the finished
+	// parts; Close removes progress.json and publishes as usual. Parts
+	// must be ended with EndPart: a part that Append starts by itself is
+	// not recorded.
+	Resumable bool
+
+	// Resume, with Resumable, continues the dataset recorded in Resume
+	// (see [ReadProgress]) instead of starting afresh: the finished parts
+	// are checked against their SHA-256, anything written after them is
+	// removed, and the tallies and episode cursor are restored, so that
+	// the result is byte-identical to an uninterrupted run. The metadata
+	// and byte-shaping options must equal the recorded ones, or NewWriter
+	// returns [ErrResumeMismatch] naming the first difference.
+	Resume *Progress
 }
 
 // Transition is one row handed to a [Writer]. Append copies the slices, so
@@ -71,6 +91,8 @@ type Transition struct {
 // directory (a "<name>.tmp-*" file or directory), synced, and renamed into
 // place by Close, so the final name only ever holds a complete dataset.
 // A process that dies before Close leaves only the temporary name behind.
+// A resumable writer (see [WriterOptions.Resumable]) uses the fixed name
+// [PartialDir] instead, so that a rerun can continue from it.
 //
 // A Writer is not safe for concurrent use.
 type Writer struct {
@@ -87,6 +109,9 @@ type Writer struct {
 
 	err  error // sticky I/O or encoding failure; the writer is then broken
 	done bool  // Close or Abort was called
+
+	stamped  bool // created_at was set to the current time by NewWriter
+	recorded int  // finished parts recorded in progress.json (resumable)
 }
 
 // cursor remembers the previous row, for the contiguity checks.
@@ -118,7 +143,8 @@ func NewWriter(path string, meta Metadata, opts WriterOptions) (*Writer, error) 
 	if meta.SchemaVersion == "" {
 		meta.SchemaVersion = SchemaVersion
 	}
-	if meta.CreatedAt == "" && !opts.Reproducible {
+	stamped := meta.CreatedAt == "" && !opts.Reproducible
+	if stamped {
 		meta.CreatedAt = time.Now().UTC().Format(time.RFC3339)
 	}
 	if meta.CreatedBy == "" {
@@ -130,7 +156,12 @@ func NewWriter(path string, meta Metadata, opts WriterOptions) (*Writer, error) 
 	meta.EnvVersion, meta.BehaviourPolicy = slices.Clone(meta.EnvVersion), slices.Clone(meta.BehaviourPolicy)
 	meta.Seed = slices.Clone(meta.Seed)
 
-	w := &Writer{path: path, dir: !strings.HasSuffix(path, ".parquet"), meta: meta, opts: opts}
+	w := &Writer{path: path, dir: !strings.HasSuffix(path, ".parquet"), meta: meta, opts: opts,
+		stamped: stamped}
+	w.opts.Resumable = opts.Resumable && w.dir
+	if !w.opts.Resumable {
+		w.opts.Resume = nil
+	}
 	if !opts.Overwrite {
 		if _, err := os.Lstat(path); err == nil {
 			return nil, fmt.Errorf("creating dataset %s: %w (pass overwrite to replace it)", path, ErrExists)
@@ -140,6 +171,9 @@ func NewWriter(path string, meta Metadata, opts WriterOptions) (*Writer, error) 
 	}
 	if err := w.createTemp(); err != nil {
 		return nil, fmt.Errorf("creating dataset %s: %w", path, err)
+	}
+	if w.opts.Resume != nil {
+		return w, nil // the next part opens with the next row
 	}
 	if err := w.openPart(); err != nil {
 		return nil, errors.Join(fmt.Errorf("creating dataset %s: %w", path, err), w.Abort())
@@ -174,6 +208,9 @@ func resolveOptions(o WriterOptions) (WriterOptions, error) {
 
 // createTemp makes the temporary file or directory beside the destination.
 func (w *Writer) createTemp() error {
+	if w.opts.Resumable {
+		return w.openPartial()
+	}
 	parent, base := filepath.Split(w.path)
 	if parent == "" {
 		parent = "."
@@ -231,12 +268,14 @@ func (w *Writer) Append(t Transition) error {
 	}
 
 	// A new part starts only where an episode starts, so parts never
-	// split an episode.
-	rotate := w.dir && w.opts.PartRows > 0 && w.cur.started &&
-		(w.cur.terminal || w.cur.timeout) && w.part.rows >= int64(w.opts.PartRows)
-	file, row := w.part.name, w.part.rows
-	if rotate {
-		file, row = partName(len(w.shards)+1), 0
+	// split an episode. After EndPart there is no current part yet.
+	rotate := w.PartFull()
+	file, row := partName(len(w.shards)), int64(0)
+	switch {
+	case rotate:
+		file = partName(len(w.shards) + 1)
+	case w.part != nil:
+		file, row = w.part.name, w.part.rows
 	}
 	if err := w.check(&t, file, row); err != nil {
 		return err
@@ -245,6 +284,9 @@ func (w *Writer) Append(t Transition) error {
 		if err := w.closePart(false); err != nil {
 			return w.fail(err)
 		}
+		w.part = nil
+	}
+	if w.part == nil {
 		if err := w.openPart(); err != nil {
 			return w.fail(err)
 		}
@@ -349,8 +391,14 @@ func (w *Writer) Close() (err error) {
 	w.meta.TailTruncated = truncated
 	w.total.finish(truncated)
 	w.total.fill(&w.meta)
-	if err := w.closePart(truncated); err != nil {
-		return fmt.Errorf("closing dataset %s: %w", w.path, err)
+	if w.part == nil && truncated {
+		return fmt.Errorf("closing dataset %s: the last part was ended by EndPart, "+
+			"but the dataset's last episode is truncated", w.path)
+	}
+	if w.part != nil {
+		if err := w.closePart(truncated); err != nil {
+			return fmt.Errorf("closing dataset %s: %w", w.path, err)
+		}
 	}
 	if err := w.publish(); err != nil {
 		return fmt.Errorf("closing dataset %s: %w", w.path, err)
@@ -394,6 +442,13 @@ func (w *Writer) publish() error {
 	if !w.dir {
 		return publishFile(w.tmp, w.path, w.opts.Overwrite)
 	}
+	if w.opts.Resumable {
+		// Nothing left to resume: the dataset is complete.
+		err := os.Remove(filepath.Join(w.tmp, progressName))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
 	m := manifest{Metadata: w.meta, Shards: w.shards}
 	if err := writeManifest(filepath.Join(w.tmp, manifestName), &m); err != nil {
 		return err
@@ -405,8 +460,11 @@ func (w *Writer) publish() error {
 }
 
 // Abort stops writing and removes the temporary output; nothing is left
-// under the final name (an existing dataset there is untouched). Abort
-// after Close or Abort does nothing and returns nil.
+// under the final name (an existing dataset there is untouched). A
+// resumable writer that has recorded progress keeps its finished parts and
+// progress.json in [PartialDir] and removes only the part in progress, so
+// that a later run can resume. Abort after Close or Abort does nothing and
+// returns nil.
 func (w *Writer) Abort() error {
 	if w.tmp == "" {
 		return nil
@@ -416,7 +474,9 @@ func (w *Writer) Abort() error {
 		errs = append(errs, w.part.abort())
 		w.part = nil
 	}
-	if err := os.RemoveAll(w.tmp); err != nil {
+	if w.opts.Resumable && w.recorded > 0 {
+		errs = append(errs, w.keepProgress())
+	} else if err := os.RemoveAll(w.tmp); err != nil {
 		errs = append(errs, fmt.Errorf("removing temporary %s: %w", w.tmp, err))
 	}
 	w.tmp = ""

@@ -21,7 +21,8 @@ func TestHelp(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--help exited %d", code)
 	}
-	for _, s := range []string{"-env", "-kind", "-steps", "-seed", "-out", "Example", "Pendulum-v1", "medium-expert"} {
+	for _, s := range []string{"-env", "-kind", "-steps", "-seed", "-out", "-part-rows",
+		"resumes", "Example", "Pendulum-v1", "medium-expert"} {
 		if !strings.Contains(stderr, s) {
 			t.Errorf("--help does not mention %s", s)
 		}
