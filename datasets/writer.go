@@ -131,6 +131,7 @@ func NewWriter(path string, meta Metadata, opts WriterOptions) (*Writer, error) 
 	meta.Seed = slices.Clone(meta.Seed)
 
 	w := &Writer{path: path, dir: !strings.HasSuffix(path, ".parquet"), meta: meta, opts: opts}
+	w.total.cuts = cutEnds(meta.Sources)
 	if !opts.Overwrite {
 		if _, err := os.Lstat(path); err == nil {
 			return nil, fmt.Errorf("creating dataset %s: %w (pass overwrite to replace it)", path, ErrExists)
@@ -205,6 +206,7 @@ func (w *Writer) openPart() error {
 	if err != nil {
 		return err
 	}
+	p.tally.cuts, p.tally.base = w.total.cuts, w.total.rows
 	w.part = p
 	return nil
 }
