@@ -60,6 +60,25 @@ func (d *Dataset) Episodes() []Episode {
 	return eps
 }
 
+// CompleteEpisodes returns the episodes that count for the return
+// statistics of the metadata: every episode of [Dataset.Episodes] except an
+// open one, the last one when tail_truncated is set, and in a merged
+// dataset those that end where a source with tail_cut ends (see
+// [Source]).
+func (d *Dataset) CompleteEpisodes() []Episode {
+	cuts := cutEnds(d.Meta.Sources)
+	eps := d.Episodes()
+	out := make([]Episode, 0, len(eps))
+	for k, ep := range eps {
+		last := k == len(eps)-1
+		if ep.Open || (last && d.Meta.TailTruncated) || cuts[int64(ep.End)] {
+			continue
+		}
+		out = append(out, ep)
+	}
+	return out
+}
+
 // transition returns row i as a Transition whose slices alias d's columns.
 func (d *Dataset) transition(i int) Transition {
 	o, a := d.ObsDim, d.ActDim

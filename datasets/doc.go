@@ -32,6 +32,9 @@
 //	d, err := datasets.Read("hopper-medium-v0")
 //	for _, ep := range d.Episodes() { ... }
 //
+// [Merge] concatenates datasets into a new one, one source at a time,
+// recording each source's ID, SHA-256 and row count in the metadata.
+//
 // The reader decodes column chunks page by page, checks every list's length
 // against the declared dimension, verifies page checksums, and rejects
 // non-finite values, so a damaged or foreign file is an error that names the

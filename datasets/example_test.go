@@ -1,6 +1,7 @@
 package datasets_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
@@ -71,4 +72,50 @@ func ExampleParseID() {
 	// Output:
 	// maze2d-umaze expert 1
 	// maze2d-umaze-medium-replay-v0
+}
+
+// ExampleMerge builds a medium-expert dataset from a medium and an expert
+// file: the rows follow each other and the metadata lists both sources.
+func ExampleMerge() {
+	dir, err := os.MkdirTemp("", "datasets-merge-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	// Two one-episode datasets of 2 and 3 steps.
+	var sources []string
+	for k, kind := range []string{"medium", "expert"} {
+		d := &datasets.Dataset{ObsDim: 1, ActDim: 1, Meta: datasets.Metadata{
+			DatasetID: "pendulum-" + kind + "-v0", EnvID: "Pendulum-v1",
+			RefMinScore: -10, RefMaxScore: 0, CreatedAt: "2025-01-01T00:00:00Z"}}
+		for step := range int32(2 + k) {
+			d.EpisodeIDs, d.Steps = append(d.EpisodeIDs, 0), append(d.Steps, step)
+			d.Observations = append(d.Observations, float32(step))
+			d.NextObservations = append(d.NextObservations, float32(step+1))
+			d.Actions, d.Rewards = append(d.Actions, 0), append(d.Rewards, -1)
+			d.Terminals = append(d.Terminals, step == 1+int32(k))
+			d.Timeouts = append(d.Timeouts, false)
+		}
+		path := filepath.Join(dir, kind+".parquet")
+		if err := datasets.Write(path, d); err != nil {
+			log.Fatal(err)
+		}
+		sources = append(sources, path)
+	}
+
+	out := filepath.Join(dir, "pendulum-medium-expert-v0")
+	meta, err := datasets.Merge(context.Background(), out, sources,
+		datasets.MergeOptions{DatasetID: "pendulum-medium-expert-v0", Kind: "medium-expert"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(meta.DatasetID, meta.NumTransitions, "rows,", meta.NumEpisodes, "episodes")
+	for _, s := range meta.Sources {
+		fmt.Println(s.DatasetID, s.Rows, "rows")
+	}
+	// Output:
+	// pendulum-medium-expert-v0 5 rows, 2 episodes
+	// pendulum-medium-v0 2 rows
+	// pendulum-expert-v0 3 rows
 }

@@ -91,11 +91,39 @@ type Metadata struct {
 	CreatedAt string `json:"created_at"`
 }
 
-// Source names one dataset a merged dataset was built from.
+// Source names one dataset a merged dataset was built from, in the order
+// the merged rows hold them: source k's rows follow those of sources 0 to
+// k-1.
+//
+// TailCut says that the source's last episode did not end by itself: the
+// collection budget cut it (tail_truncated) or, in imported data, it had no
+// end flag (tail_open). Inside the merged data that episode ends with
+// timeouts=true after fewer steps than the time limit may allow, so
+// [Dataset.Validate] exempts it from the time-limit rule and the return
+// statistics leave it out, as they leave out a truncated last episode.
 type Source struct {
 	DatasetID string `json:"dataset_id"`
 	SHA256    string `json:"sha256"` // hex SHA-256 of the source's content
 	Rows      int64  `json:"rows"`
+	TailCut   bool   `json:"tail_cut,omitempty"`
+}
+
+// cutEnds returns the row counts, from the first row of the dataset, at
+// which the episodes of a merged dataset's cut source tails end (see
+// [Source]); nil when there are none.
+func cutEnds(sources []Source) map[int64]bool {
+	var ends map[int64]bool
+	var rows int64
+	for _, s := range sources {
+		rows += s.Rows
+		if s.TailCut {
+			if ends == nil {
+				ends = make(map[int64]bool)
+			}
+			ends[rows] = true
+		}
+	}
+	return ends
 }
 
 // Values of Metadata.TimeoutsMeaning.
@@ -223,6 +251,13 @@ func quoteShort(s string) string {
 type tally struct {
 	rows, terminals, timeouts, episodes int64
 
+	// cuts holds the row counts, from the dataset's first row, after
+	// which an episode ends that is not complete (a merged source's cut
+	// tail, see [Source]); base is the dataset row count before this
+	// tally's first row.
+	cuts map[int64]bool
+	base int64
+
 	inEpisode bool    // the last row added did not end its episode
 	curReturn float64 // return so far of the episode in progress
 	curLen    int64   // rows so far of the episode in progress
@@ -257,6 +292,9 @@ func (t *tally) add(reward float32, terminal, timeout bool) {
 			t.fold(t.pendingReturn)
 		}
 		t.pending, t.pendingReturn, t.lastLen = true, t.curReturn, t.curLen
+		if t.cuts[t.base+t.rows] {
+			t.pending = false // a cut source tail never counts as complete
+		}
 		t.inEpisode = false
 	}
 }

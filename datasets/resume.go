@@ -240,6 +240,7 @@ func (w *Writer) openPartial() error {
 	}
 	w.shards = slices.Clone(p.Parts)
 	w.total = p.Tally.tally()
+	w.total.cuts = cutEnds(w.meta.Sources) // derived from the metadata, not saved
 	c := p.Cursor
 	w.cur = cursor{c.Started, c.EpisodeID, c.Step, c.Terminal, c.Timeout}
 	w.recorded = len(w.shards)

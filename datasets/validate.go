@@ -3,7 +3,9 @@ package datasets
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 )
 
 // sequenceProblem reports the column and the reason when a row with
@@ -68,7 +70,10 @@ func checkRowOrder(d *Dataset, from int, file string, cur *cursor) error {
 //   - with max_episode_steps > 0, no episode is longer, and unless
 //     timeouts_meaning is "goal_switch" every timeout row ends an episode
 //     of exactly max_episode_steps rows, the last episode excepted when
-//     tail_truncated is set.
+//     tail_truncated is set, and in a merged dataset the episodes that
+//     end where a source with tail_cut ends (see [Source]), which must
+//     end with timeouts=true (and the sources' rows must add up to the
+//     dataset's);
 //
 // A row-level fault returns one *[ValidationError]; metadata faults are
 // all reported, joined, each a *ValidationError with Row -1 naming the key,
@@ -125,6 +130,10 @@ func (d *Dataset) checkTimeLimits() []error {
 		errs = append(errs, &ValidationError{Column: "tail_truncated", Row: -1,
 			Reason: fmt.Sprintf("value true, but the last row (%d) has timeouts=false", n-1)})
 	}
+	cuts, err := checkSources(d)
+	if err != nil {
+		return append(errs, err)
+	}
 	if m.MaxEpisodeSteps <= 0 {
 		return errs
 	}
@@ -138,7 +147,8 @@ func (d *Dataset) checkTimeLimits() []error {
 			break
 		}
 		last := k == len(eps)-1
-		exempt := m.TimeoutsMeaning == TimeoutsGoalSwitch || (last && m.TailTruncated)
+		exempt := m.TimeoutsMeaning == TimeoutsGoalSwitch || (last && m.TailTruncated) ||
+			cuts[int64(ep.End)]
 		if exempt || !d.Timeouts[ep.End-1] {
 			continue
 		}
@@ -153,10 +163,43 @@ func (d *Dataset) checkTimeLimits() []error {
 	return errs
 }
 
+// checkSources checks a merged dataset's sources list against the rows:
+// the sources' rows add up to the dataset's, and each source with tail_cut
+// ends on a row with timeouts=true, the last one only if tail_truncated is
+// set (the last source's cut tail is the dataset's). It returns the row
+// counts at which the cut tails end.
+func checkSources(d *Dataset) (map[int64]bool, error) {
+	m, n := &d.Meta, int64(d.Len())
+	if len(m.Sources) == 0 {
+		return nil, nil
+	}
+	var rows int64
+	for _, s := range m.Sources {
+		rows += s.Rows
+	}
+	if rows != n {
+		return nil, &ValidationError{Column: "sources", Row: -1,
+			Reason: fmt.Sprintf("rows add up to %d, but the dataset has %d rows", rows, n)}
+	}
+	cuts := cutEnds(m.Sources)
+	for _, end := range slices.Sorted(maps.Keys(cuts)) {
+		switch {
+		case end < 1 || !d.Timeouts[end-1]:
+			return nil, &ValidationError{Column: "sources", Row: -1,
+				Reason: fmt.Sprintf("a source with tail_cut ends on row %d, "+
+					"which has timeouts=false, want true", end-1)}
+		case end == n && !m.TailTruncated:
+			return nil, &ValidationError{Column: "sources", Row: -1,
+				Reason: "the last source has tail_cut, but tail_truncated is false, want true"}
+		}
+	}
+	return cuts, nil
+}
+
 // checkDerived recomputes the derived metadata and reports every key whose
 // stored value differs.
 func (d *Dataset) checkDerived() []error {
-	var t tally
+	t := tally{cuts: cutEnds(d.Meta.Sources)}
 	for i := range d.Len() {
 		t.add(d.Rewards[i], d.Terminals[i], d.Timeouts[i])
 	}

@@ -158,6 +158,7 @@ func NewWriter(path string, meta Metadata, opts WriterOptions) (*Writer, error) 
 
 	w := &Writer{path: path, dir: !strings.HasSuffix(path, ".parquet"), meta: meta, opts: opts,
 		stamped: stamped}
+	w.total.cuts = cutEnds(meta.Sources)
 	w.opts.Resumable = opts.Resumable && w.dir
 	if !w.opts.Resumable {
 		w.opts.Resume = nil
@@ -242,6 +243,7 @@ func (w *Writer) openPart() error {
 	if err != nil {
 		return err
 	}
+	p.tally.cuts, p.tally.base = w.total.cuts, w.total.rows
 	w.part = p
 	return nil
 }
