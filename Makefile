@@ -11,7 +11,7 @@ DUCKDB_DIR := $(CURDIR)/.cache/duckdb
 export OFFRL_DUCKDB_SCRIPT ?= $(CURDIR)/tools/duckdb/stats.mjs
 export OFFRL_DUCKDB_MODULES ?= $(DUCKDB_DIR)
 
-.PHONY: test deps node vet unit bench bench-read fixtures fmt
+.PHONY: test deps node vet unit bench bench-read fixtures fuzz fmt
 
 ## test: install what the tests need, then vet and run every test. The
 ## DuckDB interop tests fail here, rather than skip, if DuckDB is missing.
@@ -44,6 +44,18 @@ vet:
 
 unit:
 	$(GO) test -count=1 -timeout 9m ./...
+
+## fuzz: run every fuzz target for FUZZTIME each (default 30s); a failing
+## input is saved under the package's testdata/fuzz/ for the unit tests.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./datasets:FuzzRead ./datasets:FuzzValidate ./datasets:FuzzParseManifest \
+	./datasets:FuzzParseID ./datasets:FuzzParseProgress ./nn:FuzzParseSafetensors
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzzing $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
+	done
 
 ## bench: the hot-path benchmarks (env step, dataset read, agent update).
 bench:

@@ -95,8 +95,34 @@ func (d *Dataset) Validate() error {
 	if err := checkRowOrder(d, 0, "", &cur); err != nil {
 		return err
 	}
+	if err := d.checkContinuity(); err != nil {
+		return err
+	}
 	errs := d.checkTimeLimits()
 	return errors.Join(append(errs, d.checkDerived()...)...)
+}
+
+// checkContinuity requires that inside an episode each row's
+// next_observations equals the following row's observations bit for bit
+// (pitfall B18): a mismatch means a dropped, duplicated or reordered step,
+// or an episode boundary without its end flag.
+func (d *Dataset) checkContinuity() error {
+	od := d.ObsDim
+	for i := 0; i+1 < d.Len(); i++ {
+		if d.Terminals[i] || d.Timeouts[i] || d.EpisodeIDs[i] != d.EpisodeIDs[i+1] {
+			continue
+		}
+		next := d.NextObservations[i*od : (i+1)*od]
+		obs := d.Observations[(i+1)*od : (i+2)*od]
+		for j := range next {
+			if math.Float32bits(next[j]) != math.Float32bits(obs[j]) {
+				return &ValidationError{Column: colNextObs, Row: int64(i),
+					Reason: fmt.Sprintf("element %d: value %v, but the next row of the episode "+
+						"observes %v (a missing, repeated or reordered step?)", j, next[j], obs[j])}
+			}
+		}
+	}
+	return nil
 }
 
 // checkFinite rejects the first NaN or infinite value.

@@ -160,3 +160,21 @@ func TestValidate_RowFaults(t *testing.T) {
 		t.Errorf("Validate() with a short column = %v, want ErrSchema", err)
 	}
 }
+
+// B18: inside an episode, next_observations[i] must be observations[i+1].
+func TestValidate_NextObservationContinuity(t *testing.T) {
+	d := timeLimitDataset(t, 5, 5, 5)
+	if err := d.Validate(); err != nil {
+		t.Fatalf("clean dataset: %v", err)
+	}
+	d.NextObservations[2*d.ObsDim+1] += 1 // row 2 now disagrees with row 3
+	err := d.Validate()
+	wantValidation(t, err, "next_observations", 2)
+	// Across an episode boundary the two may differ (a reset): row 4 ends
+	// the first episode and row 5 starts the next.
+	d = timeLimitDataset(t, 5, 5, 5)
+	d.NextObservations[4*d.ObsDim] += 1
+	if err := d.Validate(); err != nil {
+		t.Fatalf("a boundary row's next observation was checked against the next episode: %v", err)
+	}
+}

@@ -229,10 +229,10 @@ func writeDataset(t *testing.T, obsDim int, meta datasets.Metadata) string {
 		t.Fatal(err)
 	}
 	for i := range 400 {
-		obs := make([]float32, obsDim)
-		obs[0] = float32(i % 7)
+		obs, next := make([]float32, obsDim), make([]float32, obsDim)
+		obs[0], next[0] = float32(i%7), float32((i+1)%7)
 		err := w.Append(datasets.Transition{EpisodeID: int32(i / 200), Step: int32(i % 200),
-			Obs: obs, Action: []float32{0.5}, NextObs: obs, Reward: -1, Timeout: i%200 == 199})
+			Obs: obs, Action: []float32{0.5}, NextObs: next, Reward: -1, Timeout: i%200 == 199})
 		if err != nil {
 			t.Fatal(err)
 		}
