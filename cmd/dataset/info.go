@@ -185,7 +185,11 @@ func printInfo(w io.Writer, r info) {
 	fmt.Fprintf(w, "tail_open:          %v\n", m.TailOpen)
 	fmt.Fprintf(w, "ref scores:         min %g, max %g (%s)\n",
 		m.RefMinScore, m.RefMaxScore, m.RefSource)
-	fmt.Fprintf(w, "created:            %s at %s\n", m.CreatedBy, m.CreatedAt)
+	created := m.CreatedAt
+	if created == "" {
+		created = "(time not recorded; set SOURCE_DATE_EPOCH to record it)"
+	}
+	fmt.Fprintf(w, "created:            %s at %s\n", m.CreatedBy, created)
 	fmt.Fprintf(w, "behaviour_policy:   %s\n", orNone(string(m.BehaviourPolicy)))
 	for k, src := range m.Sources {
 		cut := ""
