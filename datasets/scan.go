@@ -122,7 +122,11 @@ type partRows struct {
 // says the file is a part of a directory, whose Meta comes from the
 // manifest.
 func (s *scanner) part(path, name string, inDir bool) (_ Metadata, got partRows, err error) {
+	inCallback := false
 	defer func() {
+		if inCallback { // the caller's panic, not the decoder's
+			return
+		}
 		if v := recover(); v != nil {
 			err = errorf(ErrCorrupt, "%s: Parquet decoder failed: %v", name, v)
 		}
@@ -190,9 +194,11 @@ func (s *scanner) part(path, name string, inDir bool) (_ Metadata, got partRows,
 			got.first = d.EpisodeIDs[0]
 		}
 		got.last = d.EpisodeIDs[d.Len()-1]
+		inCallback = true
 		if err := s.fn(d, s.rows); err != nil {
 			return Metadata{}, got, &callbackError{err}
 		}
+		inCallback = false
 		s.rows += int64(d.Len())
 		base += int64(d.Len())
 	}
