@@ -21,6 +21,10 @@ type columnReader struct {
 	strict    bool // reject DOUBLE and INT64 instead of converting
 	converted bool // a DOUBLE or INT64 column was converted
 	row       int64
+
+	// chunk, when set, limits decoding to one row group's column chunk;
+	// row then starts at that row group's first row within the file.
+	chunk parquet.ColumnChunk
 }
 
 // bad returns a ValidationError at row.
@@ -49,7 +53,12 @@ func (c *columnReader) checkWidth(wide parquet.Kind) error {
 // compression, truncated chunk) is an error wrapping [ErrCorrupt].
 func (c *columnReader) eachPage(fn func(p parquet.Page) error) (err error) {
 	defer recoverDecoder(&err)
-	pages := c.spec.leaf.Pages()
+	var pages parquet.Pages
+	if c.chunk != nil {
+		pages = c.chunk.Pages()
+	} else {
+		pages = c.spec.leaf.Pages()
+	}
 	defer func() { err = errors.Join(err, pages.Close()) }()
 	for {
 		p, err := pages.ReadPage()
@@ -140,7 +149,7 @@ func (c *columnReader) readList(a *listAssembler) error {
 		} else {
 			err = feedList(a, reps, defs, vals.Float())
 		}
-		c.row = a.row + 1
+		c.row = a.base + a.row + 1
 		return err
 	})
 	if err != nil {
@@ -160,14 +169,15 @@ type listAssembler struct {
 	maxDef       int
 	emptyDef     int
 
-	row   int64 // current row, -1 before the first
+	base  int64 // row within the file of the first row assembled, for messages
+	row   int64 // current row counted from base, -1 before the first
 	count int   // values in the current row so far
 	out   []float32
 }
 
 // bad returns a ValidationError at the current row.
 func (a *listAssembler) bad(reason string, args ...any) error {
-	return &ValidationError{File: a.file, Column: a.column, Row: a.row,
+	return &ValidationError{File: a.file, Column: a.column, Row: a.base + a.row,
 		Reason: fmt.Sprintf(reason, args...)}
 }
 

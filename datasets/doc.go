@@ -44,12 +44,14 @@
 // vector columns as FixedSizeList<float32>, so Arrow-based readers (pyarrow,
 // pandas) restore fixed-size lists; DuckDB reads them as FLOAT[].
 //
-// Limitation: [Read] holds the whole dataset in memory (about 4 bytes per
-// stored float), because the training code samples rows at random from
-// flat slices. There is no streaming reader yet, so a dataset larger than
-// memory cannot be loaded; split it into parts and read them one by one.
+// [Read] holds the whole dataset in memory (about 4 bytes per stored
+// float), because the training code samples rows at random from flat
+// slices. [Scan] makes the same checks one row group at a time, and
+// [ValidateStream] validates that way, so inspecting or checking a dataset
+// needs memory for a row group, not for the dataset (pitfall B26).
 //
-// Limitation: reading and writing take no context.Context; a read or a
+// Limitation: [Read] and writing take no context.Context; a read or a
 // write of a large dataset cannot be cancelled half-way, only abandoned
-// ([Writer.Abort] removes what a Writer wrote).
+// ([Writer.Abort] removes what a Writer wrote). [Scan] checks its context
+// between row groups.
 package datasets

@@ -137,7 +137,7 @@ func readSingle(path string, opts ReadOptions) (*Dataset, error) {
 	}
 	d.Meta = meta
 	var cur cursor
-	if err := checkRowOrder(d, 0, name, &cur); err != nil {
+	if err := checkRowOrder(d, 0, 0, name, &cur); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -178,7 +178,7 @@ func readDir(dir string, opts ReadOptions) (*Dataset, error) {
 		if err := checkPartRows(d, start, &s); err != nil {
 			return nil, err
 		}
-		if err := checkRowOrder(d, start, s.Path, &cur); err != nil {
+		if err := checkRowOrder(d, start, 0, s.Path, &cur); err != nil {
 			return nil, err
 		}
 	}
@@ -303,11 +303,11 @@ func readPart(path, name string, d *Dataset, rowsHint int64, opts ReadOptions) (
 		d.reserve(numRows, fi.Size())
 	}
 	start := int64(d.Len())
-	readers, err := decodeColumns(d, specs, name, opts.Strict)
+	readers, err := decodeColumns(d, specs, name, opts.Strict, nil, 0)
 	if err != nil {
 		return Metadata{}, err
 	}
-	if err := checkColumnRows(d, name, start+numRows); err != nil {
+	if err := checkColumnRows(d, name, start+numRows, "the footer says"); err != nil {
 		return Metadata{}, err
 	}
 	if opts.Logger != nil {
@@ -369,17 +369,23 @@ func resolveColumns(root *parquet.Column) ([]columnSpec, error) {
 }
 
 // decodeColumns decodes the eight columns concurrently, each appending to
-// its own column of d, and returns the first error in column order.
+// its own column of d, and returns the first error in column order. With
+// group nil it decodes the whole file; otherwise only that row group,
+// whose first row is row base of the file (rows in errors count from the
+// file's first row either way).
 func decodeColumns(
-	d *Dataset, specs []columnSpec, name string, strict bool,
+	d *Dataset, specs []columnSpec, name string, strict bool, group parquet.RowGroup, base int64,
 ) ([]*columnReader, error) {
 	readers := make([]*columnReader, len(specs))
 	for i, s := range specs {
-		readers[i] = &columnReader{file: name, spec: s, strict: strict}
+		readers[i] = &columnReader{file: name, spec: s, strict: strict, row: base}
+		if group != nil {
+			readers[i].chunk = group.ColumnChunks()[s.leaf.Index()]
+		}
 	}
 	list := func(c *columnReader, dst *[]float32, dim *int, key string) func() error {
 		return func() error {
-			a := &listAssembler{file: name, column: c.spec.name, dimKey: key, dim: *dim,
+			a := &listAssembler{file: name, column: c.spec.name, dimKey: key, dim: *dim, base: base,
 				maxDef: c.spec.maxDef, emptyDef: c.spec.emptyDef, row: -1, out: *dst}
 			err := c.readList(a)
 			*dst = a.out
@@ -422,8 +428,9 @@ func decodeColumns(
 }
 
 // checkColumnRows checks that every column of d holds want rows, where
-// want counts the rows before this file plus those its footer declares.
-func checkColumnRows(d *Dataset, name string, want int64) error {
+// want counts the rows before this file (or row group) plus those its
+// footer declares; claim names that source in the message.
+func checkColumnRows(d *Dataset, name string, want int64, claim string) error {
 	if d.ObsDim < 1 || d.ActDim < 1 {
 		return errorf(ErrEmpty, "%s: no rows to learn obs_dim and act_dim from", name)
 	}
@@ -442,8 +449,8 @@ func checkColumnRows(d *Dataset, name string, want int64) error {
 	}
 	for _, c := range cols {
 		if int64(c.got) != want*int64(c.dim) {
-			return errorf(ErrCorrupt, "%s: column %q has %d rows, the footer says %d",
-				name, c.name, c.got/c.dim, want)
+			return errorf(ErrCorrupt, "%s: column %q has %d rows, %s %d",
+				name, c.name, c.got/c.dim, claim, want)
 		}
 	}
 	return nil

@@ -46,11 +46,11 @@ func sequenceProblem(c cursor, ep, step int32) (column, reason string) {
 
 // checkRowOrder checks the row order of d's rows [from, d.Len()), which
 // came from file, continuing from cur and leaving cur at the last row.
-// Rows in errors count from from.
-func checkRowOrder(d *Dataset, from int, file string, cur *cursor) error {
+// Row from is row base in errors.
+func checkRowOrder(d *Dataset, from int, base int64, file string, cur *cursor) error {
 	for i := from; i < d.Len(); i++ {
 		if col, reason := sequenceProblem(*cur, d.EpisodeIDs[i], d.Steps[i]); col != "" {
-			return &ValidationError{File: file, Column: col, Row: int64(i - from), Reason: reason}
+			return &ValidationError{File: file, Column: col, Row: base + int64(i-from), Reason: reason}
 		}
 		*cur = cursor{started: true, episodeID: d.EpisodeIDs[i], step: d.Steps[i],
 			terminal: d.Terminals[i], timeout: d.Timeouts[i]}
@@ -92,7 +92,7 @@ func (d *Dataset) Validate() error {
 		return err
 	}
 	var cur cursor
-	if err := checkRowOrder(d, 0, "", &cur); err != nil {
+	if err := checkRowOrder(d, 0, 0, "", &cur); err != nil {
 		return err
 	}
 	if err := d.checkContinuity(); err != nil {
@@ -114,12 +114,21 @@ func (d *Dataset) checkContinuity() error {
 		}
 		next := d.NextObservations[i*od : (i+1)*od]
 		obs := d.Observations[(i+1)*od : (i+2)*od]
-		for j := range next {
-			if math.Float32bits(next[j]) != math.Float32bits(obs[j]) {
-				return &ValidationError{Column: colNextObs, Row: int64(i),
-					Reason: fmt.Sprintf("element %d: value %v, but the next row of the episode "+
-						"observes %v (a missing, repeated or reordered step?)", j, next[j], obs[j])}
-			}
+		if err := continuityProblem(next, obs, int64(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// continuityProblem compares the next_observations of row with the
+// observations of the row after it in the same episode.
+func continuityProblem(next, obs []float32, row int64) error {
+	for j := range next {
+		if math.Float32bits(next[j]) != math.Float32bits(obs[j]) {
+			return &ValidationError{Column: colNextObs, Row: row,
+				Reason: fmt.Sprintf("element %d: value %v, but the next row of the episode "+
+					"observes %v (a missing, repeated or reordered step?)", j, next[j], obs[j])}
 		}
 	}
 	return nil
@@ -229,10 +238,17 @@ func (d *Dataset) checkDerived() []error {
 	for i := range d.Len() {
 		t.add(d.Rewards[i], d.Terminals[i], d.Timeouts[i])
 	}
-	t.finish(d.Meta.TailTruncated)
-	want := d.Meta
+	return derivedMismatches(&d.Meta, d.ObsDim, d.ActDim, &t)
+}
+
+// derivedMismatches finishes t, the tally of every row of a dataset with
+// the given dimensions and stored metadata, and reports every key whose
+// stored value differs from what the rows give.
+func derivedMismatches(stored *Metadata, obsDim, actDim int, t *tally) []error {
+	t.finish(stored.TailTruncated)
+	want := *stored
 	t.fill(&want)
-	want.ObsDim, want.ActDim = d.ObsDim, d.ActDim
+	want.ObsDim, want.ActDim = obsDim, actDim
 
 	var errs []error
 	mismatch := func(key string, stored, rows any) {
@@ -243,30 +259,30 @@ func (d *Dataset) checkDerived() []error {
 		key          string
 		stored, rows int64
 	}{
-		{"obs_dim", int64(d.Meta.ObsDim), int64(want.ObsDim)},
-		{"act_dim", int64(d.Meta.ActDim), int64(want.ActDim)},
-		{"num_transitions", d.Meta.NumTransitions, want.NumTransitions},
-		{"num_episodes", d.Meta.NumEpisodes, want.NumEpisodes},
-		{"num_terminals", d.Meta.NumTerminals, want.NumTerminals},
-		{"num_timeouts", d.Meta.NumTimeouts, want.NumTimeouts},
+		{"obs_dim", int64(stored.ObsDim), int64(want.ObsDim)},
+		{"act_dim", int64(stored.ActDim), int64(want.ActDim)},
+		{"num_transitions", stored.NumTransitions, want.NumTransitions},
+		{"num_episodes", stored.NumEpisodes, want.NumEpisodes},
+		{"num_terminals", stored.NumTerminals, want.NumTerminals},
+		{"num_timeouts", stored.NumTimeouts, want.NumTimeouts},
 	}
 	for _, x := range ints {
 		if x.stored != x.rows {
 			mismatch(x.key, x.stored, x.rows)
 		}
 	}
-	if d.Meta.TailOpen != want.TailOpen {
-		mismatch("tail_open", d.Meta.TailOpen, want.TailOpen)
+	if stored.TailOpen != want.TailOpen {
+		mismatch("tail_open", stored.TailOpen, want.TailOpen)
 	}
 	floats := []struct {
 		key          string
 		stored, rows float64
 	}{
-		{"return_mean", d.Meta.ReturnMean, want.ReturnMean},
-		{"return_std", d.Meta.ReturnStd, want.ReturnStd},
-		{"return_min", d.Meta.ReturnMin, want.ReturnMin},
-		{"return_max", d.Meta.ReturnMax, want.ReturnMax},
-		{"normalized_score", d.Meta.NormalizedScore, want.NormalizedScore},
+		{"return_mean", stored.ReturnMean, want.ReturnMean},
+		{"return_std", stored.ReturnStd, want.ReturnStd},
+		{"return_min", stored.ReturnMin, want.ReturnMin},
+		{"return_max", stored.ReturnMax, want.ReturnMax},
+		{"normalized_score", stored.NormalizedScore, want.NormalizedScore},
 	}
 	for _, x := range floats {
 		scale := math.Max(1, math.Max(math.Abs(x.stored), math.Abs(x.rows)))

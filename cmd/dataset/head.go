@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +15,9 @@ const headUsage = `Usage: dataset head PATH [-n 5] [--offset K]
 
 Prints transitions K to K+n-1 of a dataset, one block per row: episode_id,
 step, obs, action, reward, next_obs, terminal and timeout, with floats to 4
-significant digits. Rows past the end are not printed.
+significant digits. Rows past the end are not printed. Only the row
+groups up to the last row printed are read (a directory's parts are all
+checked against their SHA-256 first).
 
 Examples:
   dataset head data/pendulum-medium-v0
@@ -41,30 +44,67 @@ func runHead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageFail(stderr, "head", fmt.Errorf("--offset = %d, want ≥ 0", *offset))
 	}
 
-	d, err := datasets.Read(paths[0])
+	d, rows, err := readRows(ctx, paths[0], int64(*offset), int64(*n))
 	if err != nil {
 		fmt.Fprintf(stderr, "dataset head: %v\n", err)
 		return cli.ExitFailed
 	}
-	if *offset >= d.Len() {
+	if int64(*offset) >= rows {
 		fmt.Fprintf(stderr, "dataset head: --offset %d, but %s has %d rows\n",
-			*offset, paths[0], d.Len())
+			*offset, paths[0], rows)
 		return cli.ExitFailed
 	}
-	end := min(d.Len(), *offset+*n)
 	o, a := d.ObsDim, d.ActDim
-	for i := *offset; i < end; i++ {
+	for k := range d.Len() {
 		if ctx.Err() != nil {
 			return cli.ExitInterrupted
 		}
-		fmt.Fprintf(stdout, "row %d: episode_id %d step %d\n", i, d.EpisodeIDs[i], d.Steps[i])
-		fmt.Fprintf(stdout, "  obs       %s\n", floats(d.Observations[i*o:(i+1)*o]))
-		fmt.Fprintf(stdout, "  action    %s\n", floats(d.Actions[i*a:(i+1)*a]))
-		fmt.Fprintf(stdout, "  reward    %.4g\n", d.Rewards[i])
-		fmt.Fprintf(stdout, "  next_obs  %s\n", floats(d.NextObservations[i*o:(i+1)*o]))
-		fmt.Fprintf(stdout, "  terminal  %v  timeout %v\n", d.Terminals[i], d.Timeouts[i])
+		i := *offset + k
+		fmt.Fprintf(stdout, "row %d: episode_id %d step %d\n", i, d.EpisodeIDs[k], d.Steps[k])
+		fmt.Fprintf(stdout, "  obs       %s\n", floats(d.Observations[k*o:(k+1)*o]))
+		fmt.Fprintf(stdout, "  action    %s\n", floats(d.Actions[k*a:(k+1)*a]))
+		fmt.Fprintf(stdout, "  reward    %.4g\n", d.Rewards[k])
+		fmt.Fprintf(stdout, "  next_obs  %s\n", floats(d.NextObservations[k*o:(k+1)*o]))
+		fmt.Fprintf(stdout, "  terminal  %v  timeout %v\n", d.Terminals[k], d.Timeouts[k])
 	}
 	return cli.ExitOK
+}
+
+// errEnough stops a scan once the rows wanted have been read.
+var errEnough = errors.New("enough rows")
+
+// readRows reads rows [offset, offset+n) of the dataset at path, row group
+// by row group, stopping after the last group it needs. It returns them
+// with the number of rows read, which is the dataset's row count when the
+// rows asked for reach its end.
+func readRows(ctx context.Context, path string, offset, n int64) (*datasets.Dataset, int64, error) {
+	out := &datasets.Dataset{}
+	end := offset + n
+	var rows int64
+	_, err := datasets.Scan(ctx, path, func(c *datasets.Dataset, first int64) error {
+		out.ObsDim, out.ActDim = c.ObsDim, c.ActDim
+		rows = first + int64(c.Len())
+		lo, hi := max(offset, first)-first, min(end, rows)-first
+		if lo < hi {
+			o, a := int64(c.ObsDim), int64(c.ActDim)
+			out.EpisodeIDs = append(out.EpisodeIDs, c.EpisodeIDs[lo:hi]...)
+			out.Steps = append(out.Steps, c.Steps[lo:hi]...)
+			out.Observations = append(out.Observations, c.Observations[lo*o:hi*o]...)
+			out.Actions = append(out.Actions, c.Actions[lo*a:hi*a]...)
+			out.Rewards = append(out.Rewards, c.Rewards[lo:hi]...)
+			out.NextObservations = append(out.NextObservations, c.NextObservations[lo*o:hi*o]...)
+			out.Terminals = append(out.Terminals, c.Terminals[lo:hi]...)
+			out.Timeouts = append(out.Timeouts, c.Timeouts[lo:hi]...)
+		}
+		if rows >= end && rows > offset {
+			return errEnough
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, 0, err
+	}
+	return out, rows, nil
 }
 
 // floats formats a vector as [x y z] with 4 significant digits each.

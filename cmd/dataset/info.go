@@ -22,8 +22,8 @@ the cut tails of merged sources do not count), episode lengths over all
 episodes, and the normalised score of the mean return (0 = random,
 100 = expert).
 
-Limitation: the package has no streaming reader yet, so info loads the
-whole dataset into memory (about 4 bytes per stored float).
+The rows are read one row group at a time, so memory stays bounded by a
+row group, not by the dataset.
 
 Examples:
   dataset info data/pendulum-medium-v0
@@ -79,7 +79,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageFail(stderr, "info", fmt.Errorf("want exactly one PATH, got %d", len(paths)))
 	}
 
-	rep, err := describe(paths[0])
+	rep, err := describe(ctx, paths[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "dataset info: %v\n", err)
 		return cli.ExitFailed
@@ -98,66 +98,138 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return cli.ExitOK
 }
 
-// describe reads the dataset at path and gathers its report.
-func describe(path string) (info, error) {
+// describe reads the dataset at path, one row group at a time, and
+// gathers its report.
+func describe(ctx context.Context, path string) (info, error) {
 	layout, err := datasets.ReadLayout(path)
 	if err != nil {
 		return info{}, err
 	}
-	d, err := datasets.Read(path)
+	var acc episodeStats
+	meta, err := datasets.Scan(ctx, path, func(chunk *datasets.Dataset, first int64) error {
+		if first == 0 {
+			acc.cuts = cutEnds(chunk.Meta.Sources)
+		}
+		for i := range chunk.Len() {
+			acc.add(chunk.Rewards[i], chunk.Terminals[i], chunk.Timeouts[i])
+		}
+		return nil
+	})
 	if err != nil {
 		return info{}, err
 	}
-	rep := info{Path: path, Schema: layout.Columns, Meta: d.Meta}
-	eps := d.Episodes()
-	complete := d.CompleteEpisodes()
-	rep.Counts = counts{Rows: d.Len(), Episodes: len(eps),
-		CompleteEpisodes: len(complete), Parts: len(layout.Parts)}
-	for i := range d.Len() {
-		if d.Terminals[i] {
-			rep.Counts.Terminals++
-		}
-		if d.Timeouts[i] {
-			rep.Counts.Timeouts++
-		}
-	}
-	rep.Returns = summarise(eps, complete, &d.Meta)
+	acc.finish(meta.TailTruncated)
+	rep := info{Path: path, Schema: layout.Columns, Meta: meta}
+	rep.Counts = counts{Rows: acc.rows, Episodes: acc.episodes,
+		CompleteEpisodes: len(acc.returns), Terminals: acc.terminals, Timeouts: acc.timeouts,
+		Parts: len(layout.Parts)}
+	rep.Returns = acc.summarise(&meta)
 	return rep, nil
+}
+
+// episodeStats gathers, row by row, what info reports about episodes. It
+// splits episodes as [datasets.Dataset.Episodes] does and keeps the returns
+// of those [datasets.Dataset.CompleteEpisodes] counts: one float64 per
+// episode, not per row.
+type episodeStats struct {
+	cuts map[int64]bool // row counts at which merged sources' cut tails end
+
+	rows, episodes, terminals, timeouts int
+	lengthMin, lengthMax, lengthTotal   int
+
+	inEpisode bool    // the last row did not end its episode
+	curReturn float64 // of the episode in progress
+	curLen    int     // rows of the episode in progress
+	pending   bool    // the last ended episode is complete unless it is the last
+	pendRet   float64 // its return
+	returns   []float64
+}
+
+// add accounts for one row.
+func (s *episodeStats) add(reward float32, terminal, timeout bool) {
+	s.rows++
+	if terminal {
+		s.terminals++
+	}
+	if timeout {
+		s.timeouts++
+	}
+	if !s.inEpisode {
+		if s.pending { // a row follows, so that episode was not the last
+			s.returns = append(s.returns, s.pendRet)
+			s.pending = false
+		}
+		s.inEpisode, s.curReturn, s.curLen = true, 0, 0
+	}
+	s.curReturn += float64(reward)
+	s.curLen++
+	if terminal || timeout {
+		s.endEpisode()
+		s.pending, s.pendRet = !s.cuts[int64(s.rows)], s.curReturn
+	}
+}
+
+// endEpisode counts the episode in progress.
+func (s *episodeStats) endEpisode() {
+	if s.episodes == 0 || s.curLen < s.lengthMin {
+		s.lengthMin = s.curLen
+	}
+	s.lengthMax = max(s.lengthMax, s.curLen)
+	s.lengthTotal += s.curLen
+	s.episodes++
+	s.inEpisode = false
+}
+
+// finish counts an open last episode (never complete) and keeps the last
+// ended one unless tail_truncated says the budget cut it.
+func (s *episodeStats) finish(tailTruncated bool) {
+	if s.inEpisode {
+		s.endEpisode() // open: its return does not count
+		s.pending = false
+	}
+	if s.pending && !tailTruncated {
+		s.returns = append(s.returns, s.pendRet)
+	}
+	s.pending = false
 }
 
 // summarise computes the return statistics of the complete episodes and
 // the length statistics of all episodes. Without a complete episode the
 // return fields stay 0.
-func summarise(eps, complete []datasets.Episode, m *datasets.Metadata) returnStats {
-	var s returnStats
-	total := 0
-	for k, ep := range eps {
-		n := ep.End - ep.Start
-		if k == 0 || n < s.LengthMin {
-			s.LengthMin = n
+func (s *episodeStats) summarise(m *datasets.Metadata) returnStats {
+	r := returnStats{LengthMin: s.lengthMin, LengthMax: s.lengthMax, Complete: len(s.returns)}
+	if s.episodes > 0 {
+		r.LengthMean = float64(s.lengthTotal) / float64(s.episodes)
+	}
+	if len(s.returns) == 0 {
+		return r
+	}
+	r.Min, r.Max = math.Inf(1), math.Inf(-1)
+	for _, ret := range s.returns {
+		r.Mean += ret
+		r.Min, r.Max = math.Min(r.Min, ret), math.Max(r.Max, ret)
+	}
+	r.Mean /= float64(len(s.returns))
+	for _, ret := range s.returns {
+		r.Std += (ret - r.Mean) * (ret - r.Mean)
+	}
+	r.Std = math.Sqrt(r.Std / float64(len(s.returns)))
+	r.NormalizedScore = datasets.NormalizedScore(r.Mean, m.RefMinScore, m.RefMaxScore)
+	return r
+}
+
+// cutEnds returns the row counts at which the episodes of merged sources'
+// cut tails end (see [datasets.Source]).
+func cutEnds(sources []datasets.Source) map[int64]bool {
+	ends := make(map[int64]bool)
+	var rows int64
+	for _, src := range sources {
+		rows += src.Rows
+		if src.TailCut {
+			ends[rows] = true
 		}
-		s.LengthMax = max(s.LengthMax, n)
-		total += n
 	}
-	if len(eps) > 0 {
-		s.LengthMean = float64(total) / float64(len(eps))
-	}
-	s.Complete = len(complete)
-	if len(complete) == 0 {
-		return s
-	}
-	s.Min, s.Max = math.Inf(1), math.Inf(-1)
-	for _, ep := range complete {
-		s.Mean += ep.Return
-		s.Min, s.Max = math.Min(s.Min, ep.Return), math.Max(s.Max, ep.Return)
-	}
-	s.Mean /= float64(len(complete))
-	for _, ep := range complete {
-		s.Std += (ep.Return - s.Mean) * (ep.Return - s.Mean)
-	}
-	s.Std = math.Sqrt(s.Std / float64(len(complete)))
-	s.NormalizedScore = datasets.NormalizedScore(s.Mean, m.RefMinScore, m.RefMaxScore)
-	return s
+	return ends
 }
 
 // printInfo writes the report for people.
