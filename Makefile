@@ -11,7 +11,7 @@ DUCKDB_DIR := $(CURDIR)/.cache/duckdb
 export OFFRL_DUCKDB_SCRIPT ?= $(CURDIR)/tools/duckdb/stats.mjs
 export OFFRL_DUCKDB_MODULES ?= $(DUCKDB_DIR)
 
-.PHONY: test deps node vet unit bench bench-read fixtures fuzz fmt
+.PHONY: test deps node vet unit bench bench-read bench-ref fixtures fuzz fmt
 
 ## test: install what the tests need, then vet and run every test. The
 ## DuckDB interop tests fail here, rather than skip, if DuckDB is missing.
@@ -60,6 +60,17 @@ fuzz:
 ## bench: the hot-path benchmarks (env step, dataset read, agent update).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+## bench-ref: TD3+BC update and GEMM next to PyTorch CPU at 1 and 2 threads
+## (installs Debian's python3-torch and OpenBLAS with apt-get, as root).
+bench-ref:
+	@if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+		echo "installing python3-torch and libopenblas0-pthread with apt-get"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-pthread >/dev/null; \
+	fi
+	tools/bench-ref.sh
 
 ## bench-read: time reading a 1M-transition file, ours against DuckDB.
 bench-read: deps
