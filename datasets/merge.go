@@ -128,7 +128,7 @@ func mergedMetadata(sources []string, opts MergeOptions) (Metadata, error) {
 	}
 	var policies, seeds []json.RawMessage
 	for k, m := range metas {
-		sum, err := hashDataset(sources[k])
+		sum, err := Fingerprint(sources[k])
 		if err != nil {
 			return Metadata{}, fmt.Errorf("hashing source %s: %w", sources[k], err)
 		}
@@ -249,10 +249,11 @@ func appendSource(ctx context.Context, w *Writer, src string, firstEpisode int64
 	return episodes, nil
 }
 
-// hashDataset returns the hex SHA-256 of a dataset's bytes: a file's
+// Fingerprint returns the hex SHA-256 of a dataset's bytes: a file's
 // content, or a directory's manifest.json followed by its part files in
-// name order.
-func hashDataset(path string) (string, error) {
+// name order. Merged datasets record it for each source, and training
+// runs record it so that a resumed run cannot continue on other data.
+func Fingerprint(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", err

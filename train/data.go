@@ -1,14 +1,9 @@
 package train
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"offrl/datasets"
@@ -63,36 +58,6 @@ func loadDataset(path string, log *slog.Logger) (*datasets.Dataset, scoring, err
 	s := scoring{refMin: ref.RandomReturn, refMax: ref.ExpertReturn, source: ref.Source}
 	s.datasetScore = datasets.NormalizedScore(m.ReturnMean, s.refMin, s.refMax)
 	return d, s, nil
-}
-
-// fingerprint is the SHA-256 of a dataset's bytes: of the file, or of the
-// manifest and parts of a directory in name order. A resumed run checks it,
-// so it cannot silently continue on other data.
-func fingerprint(path string) (string, error) {
-	files := []string{path}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		entries, err := os.ReadDir(path)
-		if err != nil {
-			return "", err
-		}
-		files = files[:0]
-		for _, e := range entries {
-			files = append(files, filepath.Join(path, e.Name()))
-		}
-	}
-	h := sha256.New()
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			return "", fmt.Errorf("fingerprinting dataset: %w", err)
-		}
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", fmt.Errorf("fingerprinting dataset %s: %w", name, err)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // scoreStd converts a spread of returns to the normalised scale.

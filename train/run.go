@@ -145,7 +145,7 @@ func (r *run) setup() error {
 		return err
 	}
 	r.meta, r.score = d.Meta, score
-	if r.fingerprint, err = fingerprint(r.cfg.Dataset); err != nil {
+	if r.fingerprint, err = datasets.Fingerprint(r.cfg.Dataset); err != nil {
 		return err
 	}
 	if r.buf, err = replay.FromDataset(d); err != nil {
