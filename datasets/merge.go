@@ -159,6 +159,20 @@ func orNull(raw json.RawMessage) json.RawMessage {
 // agree checks that source b's metadata matches source a's on every key
 // that says what the data means and how it is scored.
 func agree(pathA, pathB string, a, b *Metadata) error {
+	if key, va, vb := meaningDiff(a, b); key != "" {
+		return &ValidationError{File: pathB, Column: key, Row: -1,
+			Reason: fmt.Sprintf("value %v, but source %s has %v; merged sources must agree",
+				vb, pathA, va)}
+	}
+	return nil
+}
+
+// meaningDiff returns the first key, with both values, on which a and b
+// differ among those that say what the data means and how it is scored:
+// the environment, the widths and action bounds, the time limit and what
+// timeouts mean, the step timing, and the reference scores. It returns an
+// empty key when they agree.
+func meaningDiff(a, b *Metadata) (key string, va, vb any) {
 	keys := []struct {
 		name   string
 		va, vb any
@@ -180,12 +194,10 @@ func agree(pathA, pathB string, a, b *Metadata) error {
 	}
 	for _, k := range keys {
 		if !k.equal {
-			return &ValidationError{File: pathB, Column: k.name, Row: -1,
-				Reason: fmt.Sprintf("value %v, but source %s has %v; merged sources must agree",
-					k.vb, pathA, k.va)}
+			return k.name, k.va, k.vb
 		}
 	}
-	return nil
+	return "", nil, nil
 }
 
 // checkNotSource refuses an output path that is one of the sources, which

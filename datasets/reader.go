@@ -457,34 +457,20 @@ func checkColumnRows(d *Dataset, name string, want int64, claim string) error {
 }
 
 // sameIdentity checks that a part's footer agrees with the manifest on
-// every key that says what the data is and how it is scored, so that an
-// edited manifest cannot silently change a dataset's meaning or score.
+// the dataset's name and kind and on every key that says what the data is
+// and how it is scored (see meaningDiff), so that an edited manifest
+// cannot silently change a dataset's meaning or score.
 func sameIdentity(manifest, part Metadata, name string) error {
-	type key struct {
-		name       string
-		inManifest any
-		inFooter   any
+	key, inManifest, inFooter := meaningDiff(&manifest, &part)
+	switch {
+	case manifest.DatasetID != part.DatasetID:
+		key, inManifest, inFooter = "dataset_id", manifest.DatasetID, part.DatasetID
+	case manifest.DatasetKind != part.DatasetKind:
+		key, inManifest, inFooter = "dataset_kind", manifest.DatasetKind, part.DatasetKind
 	}
-	keys := []key{
-		{"dataset_id", manifest.DatasetID, part.DatasetID},
-		{"env_id", manifest.EnvID, part.EnvID},
-		{"dataset_kind", manifest.DatasetKind, part.DatasetKind},
-		{"obs_dim", manifest.ObsDim, part.ObsDim},
-		{"act_dim", manifest.ActDim, part.ActDim},
-		{"action_low", fmt.Sprint(manifest.ActionLow), fmt.Sprint(part.ActionLow)},
-		{"action_high", fmt.Sprint(manifest.ActionHigh), fmt.Sprint(part.ActionHigh)},
-		{"ref_min_score", manifest.RefMinScore, part.RefMinScore},
-		{"ref_max_score", manifest.RefMaxScore, part.RefMaxScore},
-		{"max_episode_steps", manifest.MaxEpisodeSteps, part.MaxEpisodeSteps},
-		{"timeouts_meaning", manifest.TimeoutsMeaning, part.TimeoutsMeaning},
-		{"dt", manifest.Dt, part.Dt},
-		{"frame_skip", manifest.FrameSkip, part.FrameSkip},
+	if key == "" {
+		return nil
 	}
-	for _, k := range keys {
-		if k.inManifest != k.inFooter {
-			return mark(ErrCorrupt, &ValidationError{File: name, Column: k.name, Row: -1,
-				Reason: fmt.Sprintf("footer says %v, manifest.json says %v", k.inFooter, k.inManifest)})
-		}
-	}
-	return nil
+	return mark(ErrCorrupt, &ValidationError{File: name, Column: key, Row: -1,
+		Reason: fmt.Sprintf("footer says %v, manifest.json says %v", inFooter, inManifest)})
 }
