@@ -19,7 +19,8 @@ import (
 type Graph struct {
 	g      *G.ExprGraph
 	params map[*Param]*G.Node
-	order  []*Param // params in the order they were first used
+	order  []*Param              // params in the order they were first used
+	vals   map[*G.Node][]float32 // node values, set by the last Compile
 }
 
 // Node is a value in a [Graph]. Operations on nodes panic on a shape
@@ -83,7 +84,10 @@ func (x *Node) Shape() []int { return []int(x.n.Shape()) }
 // Value returns the node's value after a run as a flat float32 slice. The
 // slice belongs to the graph and changes with the next run.
 func (x *Node) Value() []float32 {
-	v := x.n.Value()
+	if v, ok := x.g.vals[x.n]; ok {
+		return v
+	}
+	v := x.n.Value() // an input or parameter of a graph not compiled yet
 	if v == nil {
 		return nil
 	}

@@ -3,70 +3,92 @@ package nn
 import (
 	"fmt"
 
+	"gonum.org/v1/gonum/blas/blas32"
 	G "gorgonia.org/gorgonia"
 )
 
 // Program is a compiled graph: one forward pass and, when compiled with
 // parameters to train, the backward pass that fills their gradients.
 // Build it once and call [Program.Run] for every batch.
+//
+// gorgonia derives the backward graph symbolically; the program then runs
+// forward and backward nodes with this package's kernels over buffers made
+// at compile time, so a run allocates nothing (see exec.go).
 type Program struct {
-	graph  *Graph
-	loss   *Node
-	wrt    Params
-	nodes  []*G.Node
-	vm     G.VM
-	resets bool
+	graph *Graph
+	loss  *Node
+	wrt   Params
+	grads [][]float32 // ∂loss/∂wrt[i], buffers inside plan
+	plan  *plan
 }
 
 // Compile derives the gradient of the scalar loss with respect to every
-// parameter in wrt (each must appear in the graph) and prepares the
-// machine that runs forward and backward passes. With an empty wrt the
-// program only runs forward.
+// parameter in wrt (each must appear in the graph) and schedules the
+// nodes a run computes: every node of the forward graph (so that any
+// [Node.Value] can be read after a run) and the backward nodes that lead
+// to a requested gradient. With an empty wrt the program only runs
+// forward.
+//
+// Node values read after a run come from the program of their graph that
+// was compiled last.
 func (g *Graph) Compile(loss *Node, wrt Params) (*Program, error) {
+	return g.compile(loss, wrt, true)
+}
+
+// compile is Compile; with native false every op runs through gorgonia's
+// own Do, which tests use as a second reference.
+func (g *Graph) compile(loss *Node, wrt Params, native bool) (*Program, error) {
 	p := &Program{graph: g, loss: loss, wrt: wrt}
+	var nodes []*G.Node
 	for _, w := range wrt {
 		n, ok := g.params[w]
 		if !ok {
 			return nil, fmt.Errorf("compiling graph: parameter %s is not used by it", w.Name)
 		}
-		p.nodes = append(p.nodes, n)
+		nodes = append(nodes, n)
 	}
+	keep := append([]*G.Node(nil), g.g.AllNodes()...) // the forward graph
+	var gradNodes []*G.Node
 	if len(wrt) > 0 {
 		if loss == nil || !loss.n.IsScalar() {
 			return nil, fmt.Errorf("compiling graph: the loss must be a scalar")
 		}
-		if _, err := G.Grad(loss.n, p.nodes...); err != nil {
+		var err error
+		if gradNodes, err = G.Grad(loss.n, nodes...); err != nil {
 			return nil, fmt.Errorf("deriving gradients: %w", err)
 		}
+		keep = append(keep, gradNodes...)
 	}
-	p.vm = G.NewTapeMachine(g.g, G.BindDualValues(p.nodes...))
+	plan, err := newPlan(g.g, keep, blas32.Implementation(), native)
+	if err != nil {
+		return nil, fmt.Errorf("compiling graph: %w", err)
+	}
+	p.plan = plan
+	for i, gn := range gradNodes {
+		buf := plan.vals[gn]
+		if len(buf) != wrt[i].Size() {
+			return nil, fmt.Errorf("compiling graph: gradient of %s has %d values, want %d",
+				wrt[i].Name, len(buf), wrt[i].Size())
+		}
+		p.grads = append(p.grads, buf)
+	}
+	g.vals = plan.vals
 	return p, nil
 }
 
 // Run executes the program once on the current input values. Afterwards
-// every node holds its value and each trained parameter's Grad holds
-// ∂loss/∂parameter for this run (not accumulated across runs).
+// every forward node holds its value and each trained parameter's Grad
+// holds ∂loss/∂parameter for this run (not accumulated across runs).
 func (p *Program) Run() error {
-	if p.resets {
-		p.vm.Reset()
-	}
-	p.resets = true
-	if err := p.vm.RunAll(); err != nil {
+	if err := p.plan.run(); err != nil {
 		return fmt.Errorf("running graph: %w", err)
 	}
-	for i, n := range p.nodes {
-		gv, err := n.Grad()
-		if err != nil {
-			return fmt.Errorf("reading gradient of %s: %w", p.wrt[i].Name, err)
-		}
-		// The machine adds into a parameter's gradient on every run;
-		// clear it once read so that each run reports its own.
-		data := gv.Data().([]float32)
-		copy(p.wrt[i].Grad, data)
-		clear(data)
+	for i, g := range p.grads {
+		copy(p.wrt[i].Grad, g)
 	}
 	return nil
 }
 
-// Close releases the machine's resources.
-func (p *Program) Close() error { return p.vm.Close() }
+// Close releases the program's resources; it is kept for symmetry with
+// gorgonia's machines and never fails.
+func (p *Program) Close() error { return nil }

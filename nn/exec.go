@@ -1,0 +1,677 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// This file executes a gorgonia expression graph, after gorgonia has
+// derived its gradients, with the toolkit's own kernels instead of
+// gorgonia's tape machine.
+//
+// Why: the tape machine allocates a fresh tensor for most results on every
+// run (about 8,000 allocations and 10–30 MB per TD3+BC update), computes
+// every gradient on the path from the loss even when nobody asked for it
+// (a critic's weight gradients inside the actor step, say), and
+// materialises broadcasts. Here every node's value lives in a buffer made
+// once at compile time; a run is a fixed list of kernel calls over those
+// buffers, so it allocates nothing; and only the nodes that the caller can
+// read (the forward graph) or that lead to a requested gradient are run.
+//
+// gorgonia stays the autodiff core: the backward graph is exactly the one
+// its symbolic differentiation built. An op this file has no kernel for
+// runs through the op's own Do, which is correct but allocates; the tests
+// compare every kernel against the tape machine.
+
+// plan is a compiled, allocation-free schedule for one program.
+type plan struct {
+	steps []step
+	// vals maps each scheduled node to the buffer that holds its value
+	// (row-major; a scalar has one element).
+	vals map[*G.Node][]float32
+}
+
+// step is one kernel call; name is the op for error messages.
+type step struct {
+	name string
+	run  func() error
+}
+
+// run executes every step in order.
+func (p *plan) run() error {
+	for i := range p.steps {
+		if err := p.steps[i].run(); err != nil {
+			return fmt.Errorf("%s: %w", p.steps[i].name, err)
+		}
+	}
+	return nil
+}
+
+// newPlan schedules the nodes of g that are needed to compute keep (and
+// everything they depend on), in creation order, which is a topological
+// order because a node is always made after its operands.
+func newPlan(g *G.ExprGraph, keep []*G.Node, b blas.Float32Level3, native bool) (*plan, error) {
+	needed := map[*G.Node]bool{}
+	var mark func(n *G.Node)
+	mark = func(n *G.Node) {
+		if needed[n] {
+			return
+		}
+		needed[n] = true
+		for _, c := range children(g, n) {
+			mark(c)
+		}
+	}
+	for _, n := range keep {
+		mark(n)
+	}
+	var order []*G.Node
+	for _, n := range g.AllNodes() {
+		if needed[n] {
+			order = append(order, n)
+		}
+	}
+	// Operands are made before their users; check it rather than trust it.
+	pos := make(map[*G.Node]int, len(order))
+	for i, n := range order {
+		pos[n] = i
+		for _, c := range children(g, n) {
+			if j, ok := pos[c]; !ok || j >= i {
+				return nil, fmt.Errorf("node %v is scheduled before its operand %v", n, c)
+			}
+		}
+	}
+
+	p := &plan{vals: make(map[*G.Node][]float32, len(order))}
+	for _, n := range order {
+		if err := p.add(g, n, b, native); err != nil {
+			return nil, fmt.Errorf("compiling node %v (%v): %w", n.Name(), n.Op(), err)
+		}
+	}
+	return p, nil
+}
+
+// children lists n's operands in order.
+func children(g *G.ExprGraph, n *G.Node) []*G.Node {
+	it := g.From(n.ID())
+	out := make([]*G.Node, 0, it.Len())
+	for it.Next() {
+		out = append(out, it.Node().(*G.Node))
+	}
+	return out
+}
+
+// size is the number of elements of a shape; a scalar has one.
+func size(s tensor.Shape) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// add compiles node n into a buffer and, unless n is a leaf or an alias,
+// a step.
+func (p *plan) add(g *G.ExprGraph, n *G.Node, b blas.Float32Level3, native bool) error {
+	if n.Dtype() != tensor.Float32 {
+		return fmt.Errorf("dtype %v, only float32 graphs are supported", n.Dtype())
+	}
+	op := n.Op()
+	if op == nil { // an input or a parameter: its bound value is the buffer
+		data, err := float32Data(n.Value())
+		if err != nil {
+			return err
+		}
+		p.vals[n] = data
+		return nil
+	}
+	kids := children(g, n)
+	in := make([][]float32, len(kids))
+	for i, c := range kids {
+		in[i] = p.vals[c]
+	}
+	shape := n.Shape()
+	name := op.String()
+
+	switch opType := fmt.Sprintf("%T", op); {
+	case strings.HasSuffix(opType, "constantScalar"), strings.HasSuffix(opType, "constantTensor"):
+		v, err := op.Do()
+		if err != nil {
+			return err
+		}
+		data, err := float32Data(v)
+		if err != nil {
+			return err
+		}
+		p.vals[n] = append([]float32(nil), data...)
+		return nil
+
+	case strings.HasSuffix(opType, "reshapeOp"), isStopGradient(op):
+		// Same elements, new shape (or no gradient): share the buffer.
+		p.vals[n] = in[0]
+		return nil
+
+	case strings.HasSuffix(opType, "sizeOp"):
+		v, err := sizeValue(name, kids[0].Shape())
+		if err != nil {
+			return err
+		}
+		p.vals[n] = []float32{v}
+		return nil
+	}
+
+	out := make([]float32, size(shape))
+	p.vals[n] = out
+	var run func() error
+	if native {
+		run = kernel(op, name, shape, kids, in, out, b)
+	}
+	if run == nil {
+		run = fallback(op, kids, in, out)
+	}
+	p.steps = append(p.steps, step{name: name, run: run})
+	return nil
+}
+
+func isStopGradient(op G.Op) bool { _, ok := op.(stopGradientOp); return ok }
+
+// float32Data returns a value's elements; a scalar gives one.
+func float32Data(v G.Value) ([]float32, error) {
+	if v == nil {
+		return nil, fmt.Errorf("node has no value bound")
+	}
+	switch d := v.Data().(type) {
+	case []float32:
+		return d, nil
+	case float32:
+		return []float32{d}, nil
+	}
+	return nil, fmt.Errorf("value of type %T, want float32", v.Data())
+}
+
+// sizeValue evaluates gorgonia's size op, printed "SizeOf=n" when the
+// size was known at build time or "SizeOf(axis)" when it is read off the
+// operand's shape.
+func sizeValue(name string, of tensor.Shape) (float32, error) {
+	if v, ok := strings.CutPrefix(name, "SizeOf="); ok {
+		n, err := strconv.Atoi(v)
+		return float32(n), err
+	}
+	if v, ok := strings.CutPrefix(name, "SizeOf("); ok {
+		axis, err := strconv.Atoi(strings.TrimSuffix(v, ")"))
+		if err != nil || axis < 0 || axis >= len(of) {
+			return 0, fmt.Errorf("size op %q on shape %v", name, of)
+		}
+		return float32(of[axis]), nil
+	}
+	return 0, fmt.Errorf("unknown size op %q", name)
+}
+
+// kernel returns the native kernel for op, or nil to use the op's own Do.
+func kernel(op G.Op, name string, shape tensor.Shape, kids []*G.Node, in [][]float32,
+	out []float32, b blas.Float32Level3) func() error {
+	opType := fmt.Sprintf("%T", op)
+	switch {
+	case strings.HasSuffix(opType, "linAlgBinOp"):
+		return matMulKernel(name, shape, kids, in, out, b)
+	case strings.HasSuffix(opType, "elemBinOp"):
+		return binaryKernel(name, kids, in, out)
+	case strings.HasSuffix(opType, "elemUnaryOp"):
+		return unaryKernel(name, in[0], out)
+	case strings.HasSuffix(opType, "sumOp"):
+		return sumKernel(name, kids[0].Shape(), in[0], out)
+	case strings.HasSuffix(opType, "repeatOp"):
+		return repeatKernel(kids[0].Shape(), shape, in[0], out)
+	case strings.HasSuffix(opType, "concatOp"):
+		return concatKernel(name, shape, kids, in, out)
+	case strings.HasSuffix(opType, "sliceOp"):
+		return sliceKernel(op, name, kids[0].Shape(), shape, in[0], out)
+	}
+	return nil
+}
+
+// matMulKernel handles "A × B" with either side transposed; matrix-vector
+// and vector products fall back to gorgonia.
+func matMulKernel(name string, shape tensor.Shape, kids []*G.Node, in [][]float32,
+	out []float32, b blas.Float32Level3) func() error {
+	tA, tB := strings.HasPrefix(name, "Aᵀ"), strings.HasSuffix(name, "Bᵀ")
+	if !strings.HasPrefix(name, "A") || !strings.Contains(name, " B") ||
+		len(shape) != 2 || kids[0].Dims() != 2 || kids[1].Dims() != 2 {
+		return nil
+	}
+	as, bs := kids[0].Shape(), kids[1].Shape()
+	m, n := shape[0], shape[1]
+	k := as[1]
+	transA, transB := blas.NoTrans, blas.NoTrans
+	if tA {
+		k, transA = as[0], blas.Trans
+	}
+	if tB {
+		transB = blas.Trans
+	}
+	a, bb := in[0], in[1]
+	lda, ldb := as[1], bs[1]
+	return func() error {
+		b.Sgemm(transA, transB, m, n, k, 1, a, lda, bb, ldb, 0, out, n)
+		return nil
+	}
+}
+
+// binaryKernel handles gorgonia's elementwise binary ops between two
+// equal-shaped tensors or a tensor and a scalar. Comparisons return 1 or 0
+// in the operands' type ("retSame"); a comparison that returns booleans
+// falls back.
+func binaryKernel(name string, kids []*G.Node, in [][]float32, out []float32) func() error {
+	sym, same, ok := strings.Cut(name, " ")
+	if !ok {
+		return nil
+	}
+	a, b := in[0], in[1]
+	if len(a) != len(out) && len(a) != 1 || len(b) != len(out) && len(b) != 1 {
+		return nil
+	}
+	var f func(x, y float32) float32
+	switch sym {
+	case "+":
+		return addKernel(a, b, out)
+	case "-":
+		f = func(x, y float32) float32 { return x - y }
+	case "⊙":
+		return mulKernel(a, b, out)
+	case "÷":
+		f = func(x, y float32) float32 { return x / y }
+	case "^":
+		f = func(x, y float32) float32 { return float32(math.Pow(float64(x), float64(y))) }
+	case "<", ">", "<=", ">=", "==", "!=":
+		if same != "true" {
+			return nil
+		}
+		f = comparison(sym)
+	default:
+		return nil
+	}
+	return binaryLoop(a, b, out, f)
+}
+
+func comparison(sym string) func(x, y float32) float32 {
+	b2f := func(c bool) float32 {
+		if c {
+			return 1
+		}
+		return 0
+	}
+	switch sym {
+	case "<":
+		return func(x, y float32) float32 { return b2f(x < y) }
+	case ">":
+		return func(x, y float32) float32 { return b2f(x > y) }
+	case "<=":
+		return func(x, y float32) float32 { return b2f(x <= y) }
+	case ">=":
+		return func(x, y float32) float32 { return b2f(x >= y) }
+	case "==":
+		return func(x, y float32) float32 { return b2f(x == y) }
+	}
+	return func(x, y float32) float32 { return b2f(x != y) }
+}
+
+// binaryLoop applies f elementwise, broadcasting a one-element side.
+func binaryLoop(a, b, out []float32, f func(x, y float32) float32) func() error {
+	return func() error {
+		switch {
+		case len(a) == len(out) && len(b) == len(out):
+			for i := range out {
+				out[i] = f(a[i], b[i])
+			}
+		case len(a) == len(out):
+			y := b[0]
+			for i := range out {
+				out[i] = f(a[i], y)
+			}
+		case len(b) == len(out):
+			x := a[0]
+			for i := range out {
+				out[i] = f(x, b[i])
+			}
+		default:
+			out[0] = f(a[0], b[0])
+		}
+		return nil
+	}
+}
+
+// addKernel and mulKernel are the two hottest elementwise ops, written
+// out so that the loops inline.
+func addKernel(a, b, out []float32) func() error {
+	return func() error {
+		switch {
+		case len(a) == len(out) && len(b) == len(out):
+			b = b[:len(out)]
+			a = a[:len(out)]
+			for i := range out {
+				out[i] = a[i] + b[i]
+			}
+		case len(a) == len(out):
+			y := b[0]
+			for i, x := range a[:len(out)] {
+				out[i] = x + y
+			}
+		default:
+			x := a[0]
+			for i, y := range b[:len(out)] {
+				out[i] = x + y
+			}
+		}
+		return nil
+	}
+}
+
+func mulKernel(a, b, out []float32) func() error {
+	return func() error {
+		switch {
+		case len(a) == len(out) && len(b) == len(out):
+			b = b[:len(out)]
+			a = a[:len(out)]
+			for i := range out {
+				out[i] = a[i] * b[i]
+			}
+		case len(a) == len(out):
+			y := b[0]
+			for i, x := range a[:len(out)] {
+				out[i] = x * y
+			}
+		default:
+			x := a[0]
+			for i, y := range b[:len(out)] {
+				out[i] = x * y
+			}
+		}
+		return nil
+	}
+}
+
+// unaryKernel handles gorgonia's elementwise unary ops by name.
+func unaryKernel(name string, x, out []float32) func() error {
+	var f func(float32) float32
+	f64 := func(g func(float64) float64) func(float32) float32 {
+		return func(v float32) float32 { return float32(g(float64(v))) }
+	}
+	switch name {
+	case "abs":
+		f = func(v float32) float32 { return float32(math.Abs(float64(v))) }
+	case "sign":
+		f = func(v float32) float32 {
+			switch {
+			case v > 0:
+				return 1
+			case v < 0:
+				return -1
+			}
+			return 0
+		}
+	case "neg":
+		f = func(v float32) float32 { return -v }
+	case "square":
+		f = func(v float32) float32 { return v * v }
+	case "cube":
+		f = func(v float32) float32 { return v * v * v }
+	case "inv":
+		f = func(v float32) float32 { return 1 / v }
+	case "sqrt":
+		f = f64(math.Sqrt)
+	case "invSqrt":
+		f = func(v float32) float32 { return float32(1 / math.Sqrt(float64(v))) }
+	case "exp":
+		f = f64(math.Exp)
+	case "ln":
+		f = f64(math.Log)
+	case "log2":
+		f = f64(math.Log2)
+	case "log1p":
+		f = f64(math.Log1p)
+	case "expm1":
+		f = f64(math.Expm1)
+	case "tanh":
+		f = f64(math.Tanh)
+	case "sigmoid":
+		f = func(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }
+	case "softplus":
+		f = func(v float32) float32 {
+			x := float64(v)
+			return float32(math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))))
+		}
+	default:
+		return nil
+	}
+	if len(x) != len(out) {
+		return nil
+	}
+	return func() error {
+		for i, v := range x[:len(out)] {
+			out[i] = f(v)
+		}
+		return nil
+	}
+}
+
+// sumKernel handles "Σ[axes]" over a matrix or vector: every axis gives a
+// scalar, [0] sums the rows of a matrix, [1] its columns. Sums accumulate
+// in float64.
+func sumKernel(name string, shape tensor.Shape, x, out []float32) func() error {
+	axes, ok := parseInts(strings.TrimPrefix(name, "Σ"))
+	if !ok || len(shape) > 2 {
+		return nil
+	}
+	all := len(axes) == len(shape)
+	if all || len(shape) == 1 {
+		return func() error {
+			var s float64
+			for _, v := range x {
+				s += float64(v)
+			}
+			out[0] = float32(s)
+			return nil
+		}
+	}
+	rows, cols := shape[0], shape[1]
+	switch axes[0] {
+	case 0:
+		acc := make([]float64, cols)
+		return func() error {
+			clear(acc)
+			for r := range rows {
+				row := x[r*cols : (r+1)*cols]
+				for c, v := range row {
+					acc[c] += float64(v)
+				}
+			}
+			for c, v := range acc {
+				out[c] = float32(v)
+			}
+			return nil
+		}
+	case 1:
+		return func() error {
+			for r := range rows {
+				var s float64
+				for _, v := range x[r*cols : (r+1)*cols] {
+					s += float64(v)
+				}
+				out[r] = float32(s)
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// parseInts reads "[0 1]".
+func parseInts(s string) ([]int, bool) {
+	s, ok := strings.CutPrefix(s, "[")
+	if !ok {
+		return nil, false
+	}
+	s, ok = strings.CutSuffix(s, "]")
+	if !ok {
+		return nil, false
+	}
+	var out []int
+	for _, f := range strings.Fields(s) {
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, len(out) > 0
+}
+
+// repeatKernel handles broadcasts: an operand with the output's rank whose
+// every dimension equals the output's or is 1 (a scalar counts as all
+// ones). Other repeats fall back.
+func repeatKernel(from, to tensor.Shape, x, out []float32) func() error {
+	if len(to) != 2 {
+		return nil
+	}
+	var fr, fc int
+	switch {
+	case len(from) == 0 || size(from) == 1:
+		fr, fc = 1, 1
+	case len(from) == 2:
+		fr, fc = from[0], from[1]
+	default:
+		return nil
+	}
+	rows, cols := to[0], to[1]
+	if fr != 1 && fr != rows || fc != 1 && fc != cols {
+		return nil
+	}
+	return func() error {
+		for r := range rows {
+			dst := out[r*cols : (r+1)*cols]
+			src := x
+			if fr != 1 {
+				src = x[r*fc : (r+1)*fc]
+			}
+			if fc == 1 {
+				v := src[0]
+				for c := range dst {
+					dst[c] = v
+				}
+			} else {
+				copy(dst, src[:cols])
+			}
+		}
+		return nil
+	}
+}
+
+// concatKernel joins matrices along columns ("Concat(axis=1)") or rows.
+func concatKernel(name string, shape tensor.Shape, kids []*G.Node, in [][]float32,
+	out []float32) func() error {
+	if len(shape) != 2 {
+		return nil
+	}
+	for _, k := range kids {
+		if k.Dims() != 2 {
+			return nil
+		}
+	}
+	switch name {
+	case "Concat(axis=0)":
+		return func() error {
+			off := 0
+			for _, x := range in {
+				off += copy(out[off:], x)
+			}
+			return nil
+		}
+	case "Concat(axis=1)":
+		rows, cols := shape[0], shape[1]
+		widths := make([]int, len(kids))
+		for i, k := range kids {
+			widths[i] = k.Shape()[1]
+		}
+		return func() error {
+			for r := range rows {
+				off := r * cols
+				for i, x := range in {
+					w := widths[i]
+					copy(out[off:off+w], x[r*w:(r+1)*w])
+					off += w
+				}
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// sliceKernel handles a unit-step slice of a matrix along rows or columns.
+func sliceKernel(op G.Op, name string, from, to tensor.Shape, x, out []float32) func() error {
+	s, ok := op.(interface{ IsSlice() tensor.Slice })
+	if !ok || s.IsSlice() == nil || len(from) != 2 || len(to) != 2 || s.IsSlice().Step() != 1 {
+		return nil
+	}
+	start := s.IsSlice().Start()
+	rows, cols := from[0], from[1]
+	switch {
+	case strings.HasPrefix(name, "T[:, ") && to[0] == rows: // columns
+		w := to[1]
+		return func() error {
+			for r := range rows {
+				copy(out[r*w:(r+1)*w], x[r*cols+start:r*cols+start+w])
+			}
+			return nil
+		}
+	case !strings.HasPrefix(name, "T[:") && to[1] == cols: // rows
+		return func() error {
+			copy(out, x[start*cols:(start+to[0])*cols])
+			return nil
+		}
+	}
+	return nil
+}
+
+// fallback runs op through gorgonia's own Do on views of the operand
+// buffers and copies the result. It allocates; it exists so that any op a
+// graph may hold is executed correctly.
+func fallback(op G.Op, kids []*G.Node, in [][]float32, out []float32) func() error {
+	vals := make([]G.Value, len(kids))
+	scalars := make([]*G.F32, len(kids))
+	for i, k := range kids {
+		if k.IsScalar() {
+			v := G.F32(in[i][0])
+			scalars[i] = &v
+			vals[i] = scalars[i]
+			continue
+		}
+		vals[i] = tensor.New(tensor.WithShape(k.Shape()...), tensor.WithBacking(in[i]))
+	}
+	return func() error {
+		for i, s := range scalars {
+			if s != nil {
+				*s = G.F32(in[i][0])
+			}
+		}
+		v, err := op.Do(vals...)
+		if err != nil {
+			return err
+		}
+		data, err := float32Data(v)
+		if err != nil {
+			return err
+		}
+		if len(data) != len(out) {
+			return fmt.Errorf("op gave %d values, want %d", len(data), len(out))
+		}
+		copy(out, data)
+		return nil
+	}
+}
