@@ -19,7 +19,8 @@ type Metrics map[string]float64
 // Act writes the deterministic evaluation action for a raw environment
 // observation into action; it is safe for concurrent use between updates.
 // Update takes one training step on a batch, drawing any noise it needs
-// from rng. Save writes the agent's complete state (networks, targets,
+// from rng; the metrics it returns belong to the agent and are valid until
+// the next Update (an update allocates nothing). Save writes the agent's complete state (networks, targets,
 // optimiser moments, counters, preprocessing) to dir, atomically per file;
 // Load restores it exactly.
 type Agent interface {

@@ -35,6 +35,8 @@ type plan struct {
 	// vals maps each scheduled node to the buffer that holds its value
 	// (row-major; a scalar has one element).
 	vals map[*G.Node][]float32
+	// fallbacks names the nodes that run through gorgonia's Do.
+	fallbacks []string
 }
 
 // step is one kernel call; name is the op for error messages.
@@ -57,6 +59,20 @@ func (p *plan) run() error {
 // everything they depend on), in creation order, which is a topological
 // order because a node is always made after its operands.
 func newPlan(g *G.ExprGraph, keep []*G.Node, b blas.Float32Level3, native bool) (*plan, error) {
+	// deps are the nodes whose buffers n's kernel reads: its operands,
+	// except that a broadcast (repeat) operand of an elementwise op is
+	// read at its source, so the repeated copy is never made.
+	deps := func(n *G.Node) []*G.Node {
+		kids := children(g, n)
+		if native {
+			for i, c := range kids {
+				if src := broadcastSource(g, n, c); src != nil {
+					kids[i] = src
+				}
+			}
+		}
+		return kids
+	}
 	needed := map[*G.Node]bool{}
 	var mark func(n *G.Node)
 	mark = func(n *G.Node) {
@@ -64,7 +80,7 @@ func newPlan(g *G.ExprGraph, keep []*G.Node, b blas.Float32Level3, native bool) 
 			return
 		}
 		needed[n] = true
-		for _, c := range children(g, n) {
+		for _, c := range deps(n) {
 			mark(c)
 		}
 	}
@@ -81,7 +97,7 @@ func newPlan(g *G.ExprGraph, keep []*G.Node, b blas.Float32Level3, native bool) 
 	pos := make(map[*G.Node]int, len(order))
 	for i, n := range order {
 		pos[n] = i
-		for _, c := range children(g, n) {
+		for _, c := range deps(n) {
 			if j, ok := pos[c]; !ok || j >= i {
 				return nil, fmt.Errorf("node %v is scheduled before its operand %v", n, c)
 			}
@@ -90,11 +106,77 @@ func newPlan(g *G.ExprGraph, keep []*G.Node, b blas.Float32Level3, native bool) 
 
 	p := &plan{vals: make(map[*G.Node][]float32, len(order))}
 	for _, n := range order {
-		if err := p.add(g, n, b, native); err != nil {
+		if err := p.add(g, n, deps(n), b, native); err != nil {
 			return nil, fmt.Errorf("compiling node %v (%v): %w", n.Name(), n.Op(), err)
 		}
 	}
 	return p, nil
+}
+
+// broadcastSource returns the operand that a repeat node c broadcasts when
+// c feeds an elementwise arithmetic op n on a matrix, or nil: a bias row
+// added to every row of a batch, or a per-row scale.
+func broadcastSource(g *G.ExprGraph, n, c *G.Node) *G.Node {
+	if n.Op() == nil || c.Op() == nil || !isType(n.Op(), "elemBinOp") ||
+		!isType(c.Op(), "repeatOp") || len(n.Shape()) != 2 {
+		return nil
+	}
+	sym, _, _ := strings.Cut(n.Op().String(), " ")
+	switch sym {
+	case "+", "-", "⊙", "÷":
+	default:
+		return nil
+	}
+	// The other operand must be full-sized: binaryKernel broadcasts one
+	// side only.
+	kids := children(g, n)
+	if kids[0] == kids[1] {
+		return nil
+	}
+	for _, o := range kids {
+		if o != c && !o.Shape().Eq(n.Shape()) {
+			return nil
+		}
+	}
+	src := children(g, c)[0]
+	if _, _, ok := broadcastDims(src.Shape(), c.Shape()); !ok {
+		return nil
+	}
+	return src
+}
+
+// broadcastDims returns the rows and columns of a broadcast operand of
+// shape from for a result of shape to: each is to's or 1.
+func broadcastDims(from, to tensor.Shape) (fr, fc int, ok bool) {
+	rows, cols, ok := asMatrix(to)
+	if !ok {
+		return 0, 0, false
+	}
+	if fr, fc, ok = asMatrix(from); !ok {
+		return 0, 0, false
+	}
+	if fr != 1 && fr != rows || fc != 1 && fc != cols {
+		return 0, 0, false
+	}
+	return fr, fc, true
+}
+
+// asMatrix views a scalar as 1 × 1, a vector of n as 1 × n and a matrix as
+// itself; higher ranks are not handled.
+func asMatrix(s tensor.Shape) (rows, cols int, ok bool) {
+	switch {
+	case size(s) == 1:
+		return 1, 1, true
+	case len(s) == 1:
+		return 1, s[0], true
+	case len(s) == 2:
+		return s[0], s[1], true
+	}
+	return 0, 0, false
+}
+
+func isType(op G.Op, suffix string) bool {
+	return strings.HasSuffix(fmt.Sprintf("%T", op), suffix)
 }
 
 // children lists n's operands in order.
@@ -118,7 +200,8 @@ func size(s tensor.Shape) int {
 
 // add compiles node n into a buffer and, unless n is a leaf or an alias,
 // a step.
-func (p *plan) add(g *G.ExprGraph, n *G.Node, b blas.Float32Level3, native bool) error {
+func (p *plan) add(g *G.ExprGraph, n *G.Node, kids []*G.Node, b blas.Float32Level3,
+	native bool) error {
 	if n.Dtype() != tensor.Float32 {
 		return fmt.Errorf("dtype %v, only float32 graphs are supported", n.Dtype())
 	}
@@ -131,7 +214,6 @@ func (p *plan) add(g *G.ExprGraph, n *G.Node, b blas.Float32Level3, native bool)
 		p.vals[n] = data
 		return nil
 	}
-	kids := children(g, n)
 	in := make([][]float32, len(kids))
 	for i, c := range kids {
 		in[i] = p.vals[c]
@@ -174,6 +256,12 @@ func (p *plan) add(g *G.ExprGraph, n *G.Node, b blas.Float32Level3, native bool)
 	}
 	if run == nil {
 		run = fallback(op, kids, in, out)
+		shapes := make([]string, len(kids))
+		for i, k := range kids {
+			shapes[i] = fmt.Sprint(k.Shape())
+		}
+		p.fallbacks = append(p.fallbacks, fmt.Sprintf("%s%v of %s", name, shape,
+			strings.Join(shapes, ", ")))
 	}
 	p.steps = append(p.steps, step{name: name, run: run})
 	return nil
@@ -221,7 +309,7 @@ func kernel(op G.Op, name string, shape tensor.Shape, kids []*G.Node, in [][]flo
 	case strings.HasSuffix(opType, "linAlgBinOp"):
 		return matMulKernel(name, shape, kids, in, out, b)
 	case strings.HasSuffix(opType, "elemBinOp"):
-		return binaryKernel(name, kids, in, out)
+		return binaryKernel(name, shape, kids, in, out)
 	case strings.HasSuffix(opType, "elemUnaryOp"):
 		return unaryKernel(name, in[0], out)
 	case strings.HasSuffix(opType, "sumOp"):
@@ -267,23 +355,20 @@ func matMulKernel(name string, shape tensor.Shape, kids []*G.Node, in [][]float3
 // equal-shaped tensors or a tensor and a scalar. Comparisons return 1 or 0
 // in the operands' type ("retSame"); a comparison that returns booleans
 // falls back.
-func binaryKernel(name string, kids []*G.Node, in [][]float32, out []float32) func() error {
+func binaryKernel(name string, shape tensor.Shape, kids []*G.Node, in [][]float32,
+	out []float32) func() error {
 	sym, same, ok := strings.Cut(name, " ")
 	if !ok {
-		return nil
-	}
-	a, b := in[0], in[1]
-	if len(a) != len(out) && len(a) != 1 || len(b) != len(out) && len(b) != 1 {
 		return nil
 	}
 	var f func(x, y float32) float32
 	switch sym {
 	case "+":
-		return addKernel(a, b, out)
+		f = func(x, y float32) float32 { return x + y }
 	case "-":
 		f = func(x, y float32) float32 { return x - y }
 	case "⊙":
-		return mulKernel(a, b, out)
+		f = func(x, y float32) float32 { return x * y }
 	case "÷":
 		f = func(x, y float32) float32 { return x / y }
 	case "^":
@@ -296,7 +381,76 @@ func binaryKernel(name string, kids []*G.Node, in [][]float32, out []float32) fu
 	default:
 		return nil
 	}
-	return binaryLoop(a, b, out, f)
+	a, b := in[0], in[1]
+	full := func(x []float32) bool { return len(x) == len(out) || len(x) == 1 }
+	rows, cols, _ := asMatrix(shape)
+	switch {
+	case full(a) && full(b):
+		switch sym {
+		case "+":
+			return addKernel(a, b, out)
+		case "⊙":
+			return mulKernel(a, b, out)
+		}
+		return binaryLoop(a, b, out, f)
+	case len(a) == len(out):
+		br, bc, ok := broadcastDims(kids[1].Shape(), shape)
+		if !ok {
+			return nil
+		}
+		if sym == "+" && br == 1 {
+			return addRowKernel(a, b, out, cols)
+		}
+		return broadcastLoop(a, b, out, rows, cols, rows, cols, br, bc, f)
+	case len(b) == len(out):
+		ar, ac, ok := broadcastDims(kids[0].Shape(), shape)
+		if !ok {
+			return nil
+		}
+		return broadcastLoop(a, b, out, rows, cols, ar, ac, rows, cols, f)
+	}
+	return nil
+}
+
+// addRowKernel adds the row vector b to every row of a, the bias add.
+func addRowKernel(a, b, out []float32, cols int) func() error {
+	return func() error {
+		for r := 0; r+cols <= len(out); r += cols {
+			o, x := out[r:r+cols], a[r:r+cols]
+			for c, y := range b[:cols] {
+				o[c] = x[c] + y
+			}
+		}
+		return nil
+	}
+}
+
+// broadcastLoop applies f to a (ar × ac) and b (br × bc), each dimension
+// either the result's or 1.
+func broadcastLoop(a, b, out []float32, rows, cols, ar, ac, br, bc int,
+	f func(x, y float32) float32) func() error {
+	return func() error {
+		for r := range rows {
+			ra, rb := r*ac, r*bc
+			if ar == 1 {
+				ra = 0
+			}
+			if br == 1 {
+				rb = 0
+			}
+			for c := range cols {
+				ia, ib := ra+c, rb+c
+				if ac == 1 {
+					ia = ra
+				}
+				if bc == 1 {
+					ib = rb
+				}
+				out[r*cols+c] = f(a[ia], b[ib])
+			}
+		}
+		return nil
+	}
 }
 
 func comparison(sym string) func(x, y float32) float32 {
@@ -536,22 +690,11 @@ func parseInts(s string) ([]int, bool) {
 // every dimension equals the output's or is 1 (a scalar counts as all
 // ones). Other repeats fall back.
 func repeatKernel(from, to tensor.Shape, x, out []float32) func() error {
-	if len(to) != 2 {
+	fr, fc, ok := broadcastDims(from, to)
+	if !ok {
 		return nil
 	}
-	var fr, fc int
-	switch {
-	case len(from) == 0 || size(from) == 1:
-		fr, fc = 1, 1
-	case len(from) == 2:
-		fr, fc = from[0], from[1]
-	default:
-		return nil
-	}
-	rows, cols := to[0], to[1]
-	if fr != 1 && fr != rows || fc != 1 && fc != cols {
-		return nil
-	}
+	rows, cols, _ := asMatrix(to)
 	return func() error {
 		for r := range rows {
 			dst := out[r*cols : (r+1)*cols]
@@ -644,21 +787,15 @@ func sliceKernel(op G.Op, name string, from, to tensor.Shape, x, out []float32) 
 // graph may hold is executed correctly.
 func fallback(op G.Op, kids []*G.Node, in [][]float32, out []float32) func() error {
 	vals := make([]G.Value, len(kids))
-	scalars := make([]*G.F32, len(kids))
-	for i, k := range kids {
-		if k.IsScalar() {
-			v := G.F32(in[i][0])
-			scalars[i] = &v
-			vals[i] = scalars[i]
-			continue
-		}
-		vals[i] = tensor.New(tensor.WithShape(k.Shape()...), tensor.WithBacking(in[i]))
-	}
 	return func() error {
-		for i, s := range scalars {
-			if s != nil {
-				*s = G.F32(in[i][0])
+		// Fresh headers each run: some ops reshape their operands in place.
+		for i, k := range kids {
+			if k.IsScalar() {
+				v := G.F32(in[i][0])
+				vals[i] = &v
+				continue
 			}
+			vals[i] = tensor.New(tensor.WithShape(k.Shape()...), tensor.WithBacking(in[i]))
 		}
 		v, err := op.Do(vals...)
 		if err != nil {

@@ -39,6 +39,15 @@ var tapeCases = []tapeCase{
 		m := Mul(d, in[1].Node)
 		return Sum(Mul(m, m)), []*Node{e, l, d}
 	}},
+	{"iql actor: broadcast scale, clamp, row sums", func(g *Graph, in []*Input, ps []*MLP) (*Node, []*Node) {
+		mu := ps[0].Apply(g, in[0].Node)
+		// A per-column log-std from the critic's bias, clamped so that
+		// both sides of the clamp are hit.
+		ls := Clamp(Scale(g.Param(ps[1].Layers[0].B), 3), -0.5, 0.4)
+		z := Mul(Sub(in[1].Node, mu), Exp(Neg(ls)))
+		nll := Add(Scale(Square(z), 0.5), ls)
+		return Mean(SumRows(nll)), []*Node{ls, z, nll}
+	}},
 	{"scalar mixing", func(g *Graph, in []*Input, ps []*MLP) (*Node, []*Node) {
 		h := ps[0].Apply(g, in[0].Node)
 		s := Mean(h)
@@ -58,7 +67,7 @@ func TestExecutorMatchesTapeMachine(t *testing.T) {
 				rng := rand.New(rand.NewPCG(3, 4))
 				return []*MLP{
 					NewMLP("a", []int{5, 8, 7, 3}, ReLU, Tanh, rng),
-					NewMLP("q", []int{8, 9, 1}, ReLU, Identity, rng),
+					NewMLP("q", []int{8, 3, 1}, ReLU, Identity, rng),
 				}
 			}
 			rng := rand.New(rand.NewPCG(5, 6))
@@ -73,12 +82,12 @@ func TestExecutorMatchesTapeMachine(t *testing.T) {
 			var wrt Params
 			build := func() (*Graph, *Node, []*Node) {
 				nets := newNets()
-				wrt = nets[0].Params()
 				g := NewGraph()
 				in := []*Input{g.Input("x", 6, 5), g.Input("y", 6, 3)}
 				copy(in[0].Data, x)
 				copy(in[1].Data, y)
 				loss, outs := tc.build(g, in, nets)
+				wrt = usedParams(g, append(nets[0].Params(), nets[1].Layers[0].B))
 				return g, loss, outs
 			}
 
@@ -148,6 +157,17 @@ func TestExecutorMatchesTapeMachine(t *testing.T) {
 	}
 }
 
+// usedParams keeps the parameters of ps that g uses.
+func usedParams(g *Graph, ps Params) Params {
+	var out Params
+	for _, p := range ps {
+		if _, ok := g.params[p]; ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func assertClose(t *testing.T, what string, idx int, got, want []float32) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -167,15 +187,18 @@ func TestRunDoesNotAllocate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	nets := []*MLP{
 		NewMLP("a", []int{5, 8, 7, 3}, ReLU, Tanh, rng),
-		NewMLP("q", []int{8, 9, 1}, ReLU, Identity, rng),
+		NewMLP("q", []int{8, 3, 1}, ReLU, Identity, rng),
 	}
 	for _, tc := range tapeCases {
 		g := NewGraph()
 		in := []*Input{g.Input("x", 6, 5), g.Input("y", 6, 3)}
 		loss, _ := tc.build(g, in, nets)
-		prog, err := g.Compile(loss, nets[0].Params())
+		prog, err := g.Compile(loss, usedParams(g, append(nets[0].Params(), nets[1].Layers[0].B)))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(prog.plan.fallbacks) > 0 {
+			t.Errorf("%s: ops without a kernel: %v", tc.name, prog.plan.fallbacks)
 		}
 		if n := testing.AllocsPerRun(20, func() { _ = prog.Run() }); n != 0 {
 			t.Errorf("%s: %v allocations per run, want 0", tc.name, n)
@@ -211,5 +234,42 @@ func TestSkipsGradientsNobodyAsked(t *testing.T) {
 	}
 	if got := count(append(actor.Params(), critic.Params()...)); got != 4 {
 		t.Errorf("joint step runs %d weight-gradient products, want 4", got)
+	}
+}
+
+// TestInitOrthogonal checks WᵀW = gain²·I for a tall kernel and WWᵀ for a
+// wide one, and zero biases.
+func TestInitOrthogonal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	m := NewMLP("m", []int{5, 12, 3}, ReLU, Identity, rng)
+	m.InitOrthogonal(math.Sqrt2, rng)
+	for _, l := range m.Layers {
+		small := min(l.In, l.Out)
+		for i := range small {
+			for j := range small {
+				var dot float64
+				for k := range max(l.In, l.Out) {
+					var x, y float32
+					if l.In >= l.Out { // columns orthonormal
+						x, y = l.W.Value[k*l.Out+i], l.W.Value[k*l.Out+j]
+					} else { // rows orthonormal
+						x, y = l.W.Value[i*l.Out+k], l.W.Value[j*l.Out+k]
+					}
+					dot += float64(x) * float64(y)
+				}
+				want := 0.0
+				if i == j {
+					want = 2
+				}
+				if math.Abs(dot-want) > 1e-5 {
+					t.Fatalf("%s: <%d,%d> = %v, want %v", l.W.Name, i, j, dot, want)
+				}
+			}
+		}
+		for _, b := range l.B.Value {
+			if b != 0 {
+				t.Fatalf("%s not zero", l.B.Name)
+			}
+		}
 	}
 }

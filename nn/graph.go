@@ -21,6 +21,10 @@ type Graph struct {
 	params map[*Param]*G.Node
 	order  []*Param              // params in the order they were first used
 	vals   map[*G.Node][]float32 // node values, set by the last Compile
+	// visible holds the nodes handed out as *Node: a program computes
+	// these whether or not its loss needs them, so that Value can read
+	// them; gorgonia's own intermediate nodes run only when needed.
+	visible []*G.Node
 }
 
 // Node is a value in a [Graph]. Operations on nodes panic on a shape
@@ -110,6 +114,7 @@ func wrap(ref *Node, n *G.Node, err error) *Node {
 	if err != nil {
 		panic(fmt.Sprintf("nn: building graph: %v", err))
 	}
+	ref.g.visible = append(ref.g.visible, n)
 	return &Node{g: ref.g, n: n}
 }
 
@@ -130,10 +135,15 @@ func Add(a, b *Node) *Node {
 // Sub is a − b elementwise (either may be a scalar).
 func Sub(a, b *Node) *Node { n, err := G.Sub(a.n, b.n); return wrap(a, n, err) }
 
-// Mul is the elementwise (Hadamard) product; either side may be a scalar.
+// Mul is the elementwise (Hadamard) product; either side may be a scalar,
+// and a (rows × cols) times a vector b (cols) scales every row by b.
 func Mul(a, b *Node) *Node {
 	if a.n.IsScalar() || b.n.IsScalar() {
 		n, err := G.Mul(a.n, b.n)
+		return wrap(a, n, err)
+	}
+	if len(a.Shape()) == 2 && len(b.Shape()) == 1 {
+		n, err := G.BroadcastHadamardProd(a.n, b.n, nil, []byte{0})
 		return wrap(a, n, err)
 	}
 	n, err := G.HadamardProd(a.n, b.n)
@@ -185,6 +195,19 @@ func Concat(xs ...*Node) *Node {
 	n, err := G.Concat(1, ns...)
 	return wrap(xs[0], n, err)
 }
+
+// Clamp limits x to [lo, hi] elementwise, with gradient 1 inside and 0
+// outside, as torch.clamp and jnp.clip: x − relu(x − hi) + relu(lo − x).
+func Clamp(x *Node, lo, hi float32) *Node {
+	g := x.g
+	above := Relu(Sub(x, g.Const(hi)))
+	below := Relu(Sub(g.Const(lo), x))
+	return Add(Sub(x, above), below)
+}
+
+// SumRows adds the columns of each row of a matrix: (rows × cols) gives a
+// vector of rows sums.
+func SumRows(x *Node) *Node { n, err := G.Sum(x.n, 1); return wrap(x, n, err) }
 
 // MSE is the mean over all elements of (a − b)².
 func MSE(a, b *Node) *Node { return Mean(Square(Sub(a, b))) }

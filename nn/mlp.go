@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/mat"
 )
 
 // Activation is an elementwise non-linearity applied after a layer.
@@ -174,6 +175,48 @@ func activateInPlace(a Activation, v []float32) {
 	case Tanh:
 		for i, x := range v {
 			v[i] = float32(math.Tanh(float64(x)))
+		}
+	}
+}
+
+// InitOrthogonal re-initialises every layer of m as Flax's
+// orthogonal(gain) kernel initialiser with zero biases, the convention of
+// the JAX reference implementations (IQL): a (In × Out) kernel whose
+// columns (or rows, whichever are fewer) are orthonormal, times gain.
+func (m *MLP) InitOrthogonal(gain float64, rng *rand.Rand) {
+	for _, l := range m.Layers {
+		orthogonal(l.W.Value, l.In, l.Out, gain, rng)
+		clear(l.B.Value)
+	}
+}
+
+// orthogonal fills w (rows × cols, row-major) with a scaled orthogonal
+// matrix: the Q factor of a Gaussian matrix, its column signs fixed by R's
+// diagonal so that the result is uniform over orthogonal matrices.
+func orthogonal(w []float32, rows, cols int, gain float64, rng *rand.Rand) {
+	tall, short := max(rows, cols), min(rows, cols)
+	a := mat.NewDense(tall, short, nil)
+	for i := range tall {
+		for j := range short {
+			a.Set(i, j, rng.NormFloat64())
+		}
+	}
+	var qr mat.QR
+	qr.Factorize(a)
+	var q, r mat.Dense
+	qr.QTo(&q)
+	qr.RTo(&r)
+	for i := range rows {
+		for j := range cols {
+			ti, tj := i, j
+			if rows < cols { // the transpose of a tall factor
+				ti, tj = j, i
+			}
+			v := q.At(ti, tj)
+			if r.At(tj, tj) < 0 {
+				v = -v
+			}
+			w[i*cols+j] = float32(gain * v)
 		}
 	}
 }

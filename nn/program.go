@@ -24,9 +24,9 @@ type Program struct {
 
 // Compile derives the gradient of the scalar loss with respect to every
 // parameter in wrt (each must appear in the graph) and schedules the
-// nodes a run computes: every node of the forward graph (so that any
-// [Node.Value] can be read after a run) and the backward nodes that lead
-// to a requested gradient. With an empty wrt the program only runs
+// nodes a run computes: every node built through this package's API (so
+// that any [Node.Value] can be read after a run) and the nodes that lead
+// to the loss and to each requested gradient. With an empty wrt the program only runs
 // forward.
 //
 // Node values read after a run come from the program of their graph that
@@ -47,7 +47,7 @@ func (g *Graph) compile(loss *Node, wrt Params, native bool) (*Program, error) {
 		}
 		nodes = append(nodes, n)
 	}
-	keep := append([]*G.Node(nil), g.g.AllNodes()...) // the forward graph
+	keep := append([]*G.Node(nil), g.visible...)
 	var gradNodes []*G.Node
 	if len(wrt) > 0 {
 		if loss == nil || !loss.n.IsScalar() {

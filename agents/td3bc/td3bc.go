@@ -277,6 +277,7 @@ func (a *Agent) MetricNames() []string {
 
 // Update performs one TD3+BC iteration on a batch of normalised states.
 // Actor metrics keep their last value on iterations without an actor step.
+// The returned map is the agent's own and changes with the next Update.
 func (a *Agent) Update(batch *replay.Batch, rng *rand.Rand) (agents.Metrics, error) {
 	if batch.Size != a.spec.BatchSize {
 		return nil, fmt.Errorf("td3bc: batch of %d, graphs compiled for %d",
@@ -337,11 +338,7 @@ func (a *Agent) Update(batch *replay.Batch, rng *rand.Rand) (agents.Metrics, err
 		return nil, fmt.Errorf("td3bc: update %d diverged: critic_loss %v, actor_loss %v",
 			a.totalIt, a.last["critic_loss"], a.last["actor_loss"])
 	}
-	out := make(agents.Metrics, len(a.last))
-	for k, v := range a.last {
-		out[k] = v
-	}
-	return out, nil
+	return a.last, nil
 }
 
 // Act writes max_action · π((s − μ)/σ) for a raw observation. It is safe
