@@ -201,3 +201,56 @@ func (b *Buffer) NormalizeStates(mean, std []float32) {
 		}
 	}
 }
+
+// EpisodeReturns splits the stored rows, in order, into trajectories and
+// returns each one's undiscounted return. A trajectory ends at a terminal,
+// at a timeout, where the next row does not start at this row's next
+// observation (a boundary the flags missed, as in D4RL's older files), and
+// at the last row: IQL's "done_float" (ikostrikov/implicit_q_learning,
+// dataset_utils.py).
+func (b *Buffer) EpisodeReturns() []float64 {
+	var out []float64
+	var ret float64
+	d := b.obsDim
+	for i := range b.size {
+		ret += float64(b.rewards[i])
+		end := b.terminals[i] || b.timeouts[i] || i == b.size-1
+		if !end {
+			next, start := b.nextObs[i*d:(i+1)*d], b.obs[(i+1)*d:(i+2)*d]
+			for j := range next {
+				if math.Abs(float64(next[j]-start[j])) > 1e-6 {
+					end = true
+					break
+				}
+			}
+		}
+		if end {
+			out = append(out, ret)
+			ret = 0
+		}
+	}
+	return out
+}
+
+// ScaleRewards multiplies every stored reward by k, in place.
+func (b *Buffer) ScaleRewards(k float32) {
+	for i := range b.rewards[:b.size] {
+		b.rewards[i] *= k
+	}
+}
+
+// ScaleActions replaces every stored action a by clamp(a·k, −limit,
+// limit), in place: agents that work in [−1, 1] action units divide by
+// the action bound once here.
+func (b *Buffer) ScaleActions(k, limit float32) {
+	for i, a := range b.actions[:b.size*b.actDim] {
+		b.actions[i] = min(max(a*k, -limit), limit)
+	}
+}
+
+// ShiftRewards adds c to every stored reward, in place.
+func (b *Buffer) ShiftRewards(c float32) {
+	for i := range b.rewards[:b.size] {
+		b.rewards[i] += c
+	}
+}
