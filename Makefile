@@ -61,14 +61,19 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
-## bench-ref: TD3+BC update and GEMM next to PyTorch CPU at 1 and 2 threads
-## (installs Debian's python3-torch and OpenBLAS with apt-get, as root).
+## bench-ref: TD3+BC, IQL and VAE updates and s/dgemm next to PyTorch CPU at
+## 1 and 2 threads (installs Debian's python3-torch and OpenBLAS with apt-get,
+## as root, when missing). BENCHTIME, TORCH_SECONDS, THREADS and OUT pass
+## through to tools/bench-ref.sh.
 bench-ref:
-	@if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
-		echo "installing python3-torch and libopenblas0-pthread with apt-get"; \
+	@missing=""; \
+	/usr/bin/python3 -c 'import torch' 2>/dev/null || missing="$$missing python3-torch"; \
+	dpkg-query -W -f='$${Status}' libopenblas0-pthread 2>/dev/null | grep -q 'ok installed' || missing="$$missing libopenblas0-pthread"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing with apt-get"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && \
-		apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-pthread >/dev/null; \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	tools/bench-ref.sh
 
