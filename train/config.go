@@ -14,13 +14,14 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"offrl/agents/iql"
 	"offrl/agents/td3bc"
 )
 
 // Config is every setting that shapes a training run. It is saved as the
 // run directory's config.json; keys are snake_case and stable.
 type Config struct {
-	Algo         string `json:"algo" yaml:"algo"`                   // algorithm; "td3bc"
+	Algo         string `json:"algo" yaml:"algo"`                   // algorithm; one of Algos
 	Dataset      string `json:"dataset" yaml:"dataset"`             // dataset path (directory or .parquet file)
 	Steps        int    `json:"steps" yaml:"steps"`                 // gradient updates in total
 	BatchSize    int    `json:"batch_size" yaml:"batch_size"`       // minibatch size; TD3+BC paper 256
@@ -30,7 +31,11 @@ type Config struct {
 	Seed         uint64 `json:"seed" yaml:"seed"`                   // run seed; evaluation uses seed+100
 
 	TD3BC td3bc.Config `json:"td3bc" yaml:"td3bc"`
+	IQL   iql.Config   `json:"iql" yaml:"iql"`
 }
+
+// Algos lists the algorithms a run can train.
+var Algos = []string{"td3bc", "iql"}
 
 // DefaultConfig returns the defaults of the paper for everything but the
 // number of updates, which is the scaled default documented in the README.
@@ -38,15 +43,15 @@ func DefaultConfig() Config {
 	return Config{
 		Algo: "td3bc", Steps: 1_000_000, BatchSize: 256,
 		EvalEvery: 5000, EvalEpisodes: 10, LogEvery: 1000, Seed: 0,
-		TD3BC: td3bc.DefaultConfig(),
+		TD3BC: td3bc.DefaultConfig(), IQL: iql.DefaultConfig(),
 	}
 }
 
 // Validate checks every field and names the key and value at fault.
 func (c Config) Validate() error {
 	switch {
-	case c.Algo != "td3bc":
-		return fmt.Errorf("config: algo = %q, want one of [td3bc]", c.Algo)
+	case !slices.Contains(Algos, c.Algo):
+		return fmt.Errorf("config: algo = %q, want one of %v", c.Algo, Algos)
 	case c.Dataset == "":
 		return fmt.Errorf("config: dataset is empty, want a dataset path")
 	case c.Steps < 1:
@@ -60,16 +65,29 @@ func (c Config) Validate() error {
 	case c.LogEvery < 1:
 		return fmt.Errorf("config: log_every = %d, must be ≥ 1", c.LogEvery)
 	}
-	if err := c.TD3BC.Validate(); err != nil {
-		return err
-	}
+	// Only the chosen algorithm's section is checked (and used).
 	// Refuse sizes that cannot fit, before any work, rather than dying of
 	// an out-of-memory crash later. 64 bounds the widths of every built-in
 	// task's observations and actions.
-	mem := td3bc.MemoryBytes(c.TD3BC, td3bc.Spec{ObsDim: 64, ActDim: 64, BatchSize: c.BatchSize})
+	var mem int64
+	var hidden []int
+	switch c.Algo {
+	case "td3bc":
+		if err := c.TD3BC.Validate(); err != nil {
+			return err
+		}
+		hidden = c.TD3BC.Hidden
+		mem = td3bc.MemoryBytes(c.TD3BC, td3bc.Spec{ObsDim: 64, ActDim: 64, BatchSize: c.BatchSize})
+	case "iql":
+		if err := c.IQL.Validate(); err != nil {
+			return fmt.Errorf("%w (in section iql)", err)
+		}
+		hidden = c.IQL.Hidden
+		mem = iql.MemoryBytes(c.IQL, iql.Spec{ObsDim: 64, ActDim: 64, BatchSize: c.BatchSize})
+	}
 	if mem < 0 || mem > maxAgentBytes {
-		return fmt.Errorf("config: td3bc.hidden = %v with batch_size = %d needs about %.0f GiB, "+
-			"more than the %d GiB this toolkit allows", c.TD3BC.Hidden, c.BatchSize,
+		return fmt.Errorf("config: %s.hidden = %v with batch_size = %d needs about %.0f GiB, "+
+			"more than the %d GiB this toolkit allows", c.Algo, hidden, c.BatchSize,
 			float64(mem)/(1<<30), maxAgentBytes>>30)
 	}
 	return nil

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"offrl/agents"
+	"offrl/agents/iql"
 	"offrl/agents/td3bc"
 	"offrl/datasets"
 	"offrl/envs"
@@ -171,10 +172,16 @@ func newAgent(cfg Config, d *datasets.Dataset, s *streams) (agents.Agent, error)
 	maxAction := 0.0
 	for i, hi := range d.Meta.ActionHigh {
 		if lo := d.Meta.ActionLow[i]; lo != -hi {
-			return nil, fmt.Errorf("dataset %s: action bounds [%v, %v] in dimension %d are not symmetric, which TD3+BC requires",
-				d.Meta.DatasetID, lo, hi, i)
+			return nil, fmt.Errorf("dataset %s: action bounds [%v, %v] in dimension %d are not symmetric, which %s requires",
+				d.Meta.DatasetID, lo, hi, i, cfg.Algo)
 		}
 		maxAction = math.Max(maxAction, hi)
+	}
+	switch cfg.Algo {
+	case "iql":
+		spec := iql.Spec{ObsDim: d.ObsDim, ActDim: d.ActDim, MaxAction: maxAction,
+			BatchSize: cfg.BatchSize, Steps: cfg.Steps}
+		return iql.New(cfg.IQL, spec, s.Init)
 	}
 	spec := td3bc.Spec{ObsDim: d.ObsDim, ActDim: d.ActDim, MaxAction: maxAction,
 		BatchSize: cfg.BatchSize}

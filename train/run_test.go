@@ -46,6 +46,7 @@ func smallConfig(t *testing.T) Config {
 	c.Dataset = smallDataset(t)
 	c.Steps, c.EvalEvery, c.LogEvery, c.EvalEpisodes, c.BatchSize = 240, 80, 20, 2, 32
 	c.TD3BC.Hidden = []int{32, 32}
+	c.IQL.Hidden = []int{32, 32}
 	c.Seed = 1
 	return c
 }
@@ -78,7 +79,16 @@ func sameRun(t *testing.T, a, b string) {
 // checkpoint written on the way out) and resumed ends with exactly the
 // files of an uninterrupted run.
 func TestResumeAfterInterruptIsBitIdentical(t *testing.T) {
-	cfg := smallConfig(t)
+	for _, algo := range Algos {
+		t.Run(algo, func(t *testing.T) {
+			cfg := smallConfig(t)
+			cfg.Algo = algo
+			resumeAfterInterrupt(t, cfg)
+		})
+	}
+}
+
+func resumeAfterInterrupt(t *testing.T, cfg Config) {
 	straight := filepath.Join(t.TempDir(), "straight")
 	if _, err := Run(context.Background(), cfg, straight, Options{}); err != nil {
 		t.Fatal(err)

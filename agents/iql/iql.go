@@ -64,10 +64,10 @@ type Config struct {
 	ActorLR  float64 `json:"actor_lr" yaml:"actor_lr"`
 	ValueLR  float64 `json:"value_lr" yaml:"value_lr"`
 	CriticLR float64 `json:"critic_lr" yaml:"critic_lr"`
-	// ActorDecaySteps is T of the cosine decay of the actor's step size,
-	// lr·½(1 + cos(π·t/T)); the authors use the run's length. 0 turns the
-	// decay off (their fine-tuning setting).
-	ActorDecaySteps int `json:"actor_decay_steps" yaml:"actor_decay_steps"`
+	// ActorSchedule is "cosine", the authors' decay of the actor's step
+	// size lr·½(1 + cos(π·t/T)) over the run's T updates (Spec.Steps), or
+	// "constant" (their fine-tuning setting).
+	ActorSchedule string `json:"actor_schedule" yaml:"actor_schedule"`
 	// Hidden are the hidden widths of every network; paper [256, 256].
 	Hidden []int `json:"hidden" yaml:"hidden"`
 	// LogStdMin and LogStdMax clip the actor's log-std; paper −5 and 2.
@@ -83,7 +83,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Gamma: 0.99, Tau: 0.005, Expectile: 0.7, Beta: 3.0, MaxWeight: 100,
-		ActorLR: 3e-4, ValueLR: 3e-4, CriticLR: 3e-4, ActorDecaySteps: 1_000_000,
+		ActorLR: 3e-4, ValueLR: 3e-4, CriticLR: 3e-4, ActorSchedule: "cosine",
 		Hidden: []int{256, 256}, LogStdMin: -5, LogStdMax: 2, RewardTransform: "returns",
 	}
 }
@@ -110,8 +110,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: value_lr = %v, must be > 0", c.ValueLR)
 	case !(c.CriticLR > 0):
 		return fmt.Errorf("config: critic_lr = %v, must be > 0", c.CriticLR)
-	case c.ActorDecaySteps < 0:
-		return fmt.Errorf("config: actor_decay_steps = %d, must be ≥ 0", c.ActorDecaySteps)
+	case c.ActorSchedule != "cosine" && c.ActorSchedule != "constant":
+		return fmt.Errorf("config: actor_schedule = %q, want \"cosine\" or \"constant\"",
+			c.ActorSchedule)
 	case len(c.Hidden) == 0:
 		return fmt.Errorf("config: hidden is empty, want at least one layer width")
 	case !(c.LogStdMin < c.LogStdMax):
@@ -152,12 +153,14 @@ func MemoryBytes(cfg Config, spec Spec) int64 {
 	return 4 * (4*trained + 2*critic + activations)
 }
 
-// Spec describes the problem: widths, the action bound and the batch size
-// the update graphs are compiled for.
+// Spec describes the problem: widths, the action bound, the batch size
+// the update graphs are compiled for and the number of updates the run
+// will take (the T of the cosine schedule).
 type Spec struct {
 	ObsDim, ActDim int
 	MaxAction      float64 // actions lie in [−MaxAction, MaxAction]
 	BatchSize      int
+	Steps          int
 }
 
 // logSqrt2Pi is ½·log(2π), the constant of a Gaussian's log-density.
@@ -214,9 +217,10 @@ func New(cfg Config, spec Spec, rng *rand.Rand) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if spec.ObsDim < 1 || spec.ActDim < 1 || spec.BatchSize < 1 || !(spec.MaxAction > 0) {
-		return nil, fmt.Errorf("iql: spec %+v needs positive widths, batch size and max action",
-			spec)
+	if spec.ObsDim < 1 || spec.ActDim < 1 || spec.BatchSize < 1 || !(spec.MaxAction > 0) ||
+		spec.Steps < 1 {
+		return nil, fmt.Errorf("iql: spec %+v needs positive widths, batch size, max action "+
+			"and steps", spec)
 	}
 	a := &Agent{cfg: cfg, spec: spec}
 	sizes := func(in, out int) []int { return append(append([]int{in}, cfg.Hidden...), out) }
@@ -419,11 +423,11 @@ func (a *Agent) Update(batch *replay.Batch, _ *rand.Rand) (agents.Metrics, error
 }
 
 // actorLR is the actor's step size after t actor updates: the cosine
-// decay lr₀·½(1 + cos(π·min(t, T)/T)) of optax.cosine_decay_schedule, or
-// lr₀ without decay.
+// decay lr₀·½(1 + cos(π·min(t, T)/T)) of optax.cosine_decay_schedule
+// over the run's T = Spec.Steps updates, or lr₀ when constant.
 func (a *Agent) actorLR(t int64) float64 {
-	T := a.cfg.ActorDecaySteps
-	if T == 0 {
+	T := a.spec.Steps
+	if a.cfg.ActorSchedule == "constant" {
 		return a.cfg.ActorLR
 	}
 	frac := float64(min(t, int64(T))) / float64(T)

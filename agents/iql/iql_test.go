@@ -57,7 +57,7 @@ func TestCriticTargetBootstrapsThroughTimeouts(t *testing.T) {
 	buf, rows := threeRows(t)
 	cfg := smallConfig()
 	cfg.ValueLR = 1e-30
-	a := newAgent(t, cfg, Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: 32})
+	a := newAgent(t, cfg, Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: 32, Steps: 100})
 	constant(a.value, 10)
 	batch := buf.NewBatch(32)
 	rng := rand.New(rand.NewPCG(2, 2))
@@ -94,7 +94,7 @@ func TestExpectileLossAndWeights(t *testing.T) {
 		buf, _ := threeRows(t)
 		cfg := smallConfig()
 		cfg.ValueLR = 1e-30
-		a := newAgent(t, cfg, Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: 8})
+		a := newAgent(t, cfg, Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: 8, Steps: 100})
 		constant(a.q1Tgt, 3)
 		constant(a.q2Tgt, 5) // the minimum, 3, is used
 		constant(a.value, tt.v)
@@ -122,7 +122,7 @@ func TestActorLossIsWeightedGaussianNLL(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	buf := randomBuffer(rng, 200, 3, 2)
 	cfg := smallConfig()
-	a := newAgent(t, cfg, Spec{ObsDim: 3, ActDim: 2, MaxAction: 1, BatchSize: 16})
+	a := newAgent(t, cfg, Spec{ObsDim: 3, ActDim: 2, MaxAction: 1, BatchSize: 16, Steps: 100})
 	a.logStd.Value[0], a.logStd.Value[1] = -7, 0.3 // the first is clipped to −5
 	batch := buf.NewBatch(16)
 	if err := buf.Sample(rng, batch); err != nil {
@@ -168,9 +168,9 @@ func TestLearnsBestDatasetActions(t *testing.T) {
 	}
 	cfg := smallConfig()
 	cfg.Hidden = []int{32, 32}
-	cfg.Expectile, cfg.Beta, cfg.ActorDecaySteps = 0.9, 10, 0
+	cfg.Expectile, cfg.Beta, cfg.ActorSchedule = 0.9, 10, "constant"
 	cfg.ActorLR, cfg.ValueLR, cfg.CriticLR = 1e-3, 1e-3, 1e-3
-	a := newAgent(t, cfg, Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: 64})
+	a := newAgent(t, cfg, Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: 64, Steps: 3000})
 	if err := a.Prepare(buf); err != nil {
 		t.Fatal(err)
 	}
@@ -217,9 +217,8 @@ func randomBuffer(rng *rand.Rand, n, obsDim, actDim int) *replay.Buffer {
 // exactly the weights of an uninterrupted run, the decayed step size
 // included.
 func TestSaveLoadContinuesBitIdentically(t *testing.T) {
-	spec := Spec{ObsDim: 3, ActDim: 2, MaxAction: 2, BatchSize: 8}
+	spec := Spec{ObsDim: 3, ActDim: 2, MaxAction: 2, BatchSize: 8, Steps: 20}
 	cfg := smallConfig()
-	cfg.ActorDecaySteps = 20
 	run := func(a *Agent, rng *rand.Rand, buf *replay.Buffer, n int) {
 		batch := buf.NewBatch(8)
 		for range n {
@@ -267,7 +266,7 @@ func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 }
 
 func TestLoadRejectsMissingCheckpoint(t *testing.T) {
-	a := newAgent(t, smallConfig(), Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: 4})
+	a := newAgent(t, smallConfig(), Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: 4, Steps: 100})
 	if err := a.Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), fileName) {
 		t.Errorf("missing checkpoint: err %v, want one naming %s", err, fileName)
 	}
@@ -281,7 +280,7 @@ func TestConfigValidateNamesKey(t *testing.T) {
 		{func(c *Config) { c.Expectile = 1 }, "expectile"},
 		{func(c *Config) { c.Beta = math.NaN() }, "beta"},
 		{func(c *Config) { c.MaxWeight = 0 }, "max_weight"},
-		{func(c *Config) { c.ActorDecaySteps = -1 }, "actor_decay_steps"},
+		{func(c *Config) { c.ActorSchedule = "linear" }, "actor_schedule"},
 		{func(c *Config) { c.LogStdMin = 3 }, "log_std_min"},
 		{func(c *Config) { c.RewardTransform = "scale" }, "reward_transform"},
 		{func(c *Config) { c.Hidden = []int{0} }, "hidden[0]"},
@@ -310,7 +309,7 @@ func TestPrepare(t *testing.T) {
 	}
 	cfg := smallConfig()
 	cfg.RewardTransform = "returns"
-	a := newAgent(t, cfg, Spec{ObsDim: 1, ActDim: 1, MaxAction: 2, BatchSize: 4})
+	a := newAgent(t, cfg, Spec{ObsDim: 1, ActDim: 1, MaxAction: 2, BatchSize: 4, Steps: 100})
 	if err := a.Prepare(buf); err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +335,7 @@ func TestPrepare(t *testing.T) {
 func BenchmarkUpdate(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	buf := randomBuffer(rng, 100_000, 17, 6)
-	agent, err := New(DefaultConfig(), Spec{ObsDim: 17, ActDim: 6, MaxAction: 1, BatchSize: 256}, rng)
+	agent, err := New(DefaultConfig(), Spec{ObsDim: 17, ActDim: 6, MaxAction: 1, BatchSize: 256, Steps: 1_000_000}, rng)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func parseFlags(args []string, stdout io.Writer) (f *flags, help bool, err error
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&f.algo, "algo", "td3bc", "algorithm: td3bc")
+	fs.StringVar(&f.algo, "algo", "td3bc", "algorithm: "+strings.Join(train.Algos, ", "))
 	fs.StringVar(&f.env, "env", defaultEnv, "environment ID; picks the default dataset <task>-medium-v0 when --dataset is not given")
 	fs.StringVar(&f.dataset, "dataset", "", "dataset path (directory or .parquet) or name in the cache, e.g. pendulum-medium-v0 (default <task of --env>-medium-v0)")
 	fs.IntVar(&f.steps, "steps", defaultSteps, "gradient updates in total (paper: 1000000)")
