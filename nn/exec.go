@@ -386,11 +386,15 @@ func binaryKernel(name string, shape tensor.Shape, kids []*G.Node, in [][]float3
 	rows, cols, _ := asMatrix(shape)
 	switch {
 	case full(a) && full(b):
-		switch sym {
-		case "+":
+		switch {
+		case sym == "+":
 			return addKernel(a, b, out)
-		case "⊙":
+		case sym == "⊙":
 			return mulKernel(a, b, out)
+		case sym == "-" && len(a) == len(out) && len(b) == len(out):
+			return subKernel(a, b, out)
+		case same == "true" && len(a) == len(out) && len(b) == 1:
+			return compareScalarKernel(sym, a, b, out)
 		}
 		return binaryLoop(a, b, out, f)
 	case len(a) == len(out):
@@ -410,6 +414,62 @@ func binaryKernel(name string, shape tensor.Shape, kids []*G.Node, in [][]float3
 		return broadcastLoop(a, b, out, rows, cols, ar, ac, rows, cols, f)
 	}
 	return nil
+}
+
+func subKernel(a, b, out []float32) func() error {
+	return func() error {
+		a, b := a[:len(out)], b[:len(out)]
+		for i := range out {
+			out[i] = a[i] - b[i]
+		}
+		return nil
+	}
+}
+
+// compareScalarKernel compares a tensor with a scalar, giving 1 or 0, as
+// the ReLU mask x ≥ 0 that gorgonia derives. Data-dependent branches
+// mispredict on activations (half are negative), so the comparison is
+// done on the sign of the difference: x ≥ s exactly when x − s ≥ 0 for
+// finite x and s (the difference is −0 only when x = −0 and s = +0).
+func compareScalarKernel(sym string, a, b, out []float32) func() error {
+	var flip bool // compute s − x instead of x − s
+	var not bool  // negate the result
+	switch sym {
+	case ">=":
+	case "<=":
+		flip = true
+	case "<":
+		not = true
+	case ">":
+		flip, not = true, true
+	default:
+		return nil
+	}
+	return func() error {
+		s := b[0]
+		a := a[:len(out)]
+		for i, x := range a {
+			d := x - s
+			if flip {
+				d = s - x
+			}
+			m := nonNegative(d)
+			if not {
+				m = 1 - m
+			}
+			out[i] = m
+		}
+		return nil
+	}
+}
+
+// nonNegative is 1 for d ≥ 0 (including −0) and 0 for d < 0, without a
+// branch. A NaN gives an arbitrary 0 or 1.
+func nonNegative(d float32) float32 {
+	bits := math.Float32bits(d)
+	neg := bits >> 31
+	zero := uint32((uint64(bits<<1) - 1) >> 63) // 1 for ±0
+	return float32((neg ^ 1) | zero)
 }
 
 // addRowKernel adds the row vector b to every row of a, the bias add.

@@ -273,3 +273,36 @@ func TestInitOrthogonal(t *testing.T) {
 		}
 	}
 }
+
+// The branch-free comparisons agree with Go's operators on signed zeros,
+// infinities, tiny and ordinary values.
+func TestCompareScalarKernel(t *testing.T) {
+	inf := float32(math.Inf(1))
+	xs := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 1e-38, -1e-38, 1e-45, -1e-45,
+		inf, -inf, 3.5, -2.25, 0.5}
+	for _, s := range []float32{0, float32(math.Copysign(0, -1)), 0.5, -2.25, 1e-45} {
+		for _, sym := range []string{">=", "<=", "<", ">"} {
+			out := make([]float32, len(xs))
+			run := compareScalarKernel(sym, xs, []float32{s}, out)
+			if err := run(); err != nil {
+				t.Fatal(err)
+			}
+			for i, x := range xs {
+				var want bool
+				switch sym {
+				case ">=":
+					want = x >= s
+				case "<=":
+					want = x <= s
+				case "<":
+					want = x < s
+				case ">":
+					want = x > s
+				}
+				if (out[i] == 1) != want || out[i] != 0 && out[i] != 1 {
+					t.Errorf("%v %s %v gave %v, want %v", x, sym, s, out[i], want)
+				}
+			}
+		}
+	}
+}

@@ -168,9 +168,7 @@ func activateInPlace(a Activation, v []float32) {
 	switch a {
 	case ReLU:
 		for i, x := range v {
-			if x < 0 {
-				v[i] = 0
-			}
+			v[i] = max(x, 0) // branch-free; a branch mispredicts on half the inputs
 		}
 	case Tanh:
 		for i, x := range v {
