@@ -1,0 +1,232 @@
+package gemm
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// float is the element types this package multiplies.
+type float interface{ ~float32 | ~float64 }
+
+// kernelFunc computes one MR×NR tile: C = alpha·Ap·Bp + beta·C, where Ap is
+// a packed MR×kc row panel (column of MR values per step of k) and Bp a
+// packed kc×NR column panel (row of NR values per step of k). C is read only
+// when loadC != 0, so beta == 0 never turns NaNs in C into results. All
+// MR×NR elements of C, at stride ldc, are written.
+type kernelFunc[T float] func(kc int, a, b, c *T, ldc int, alpha, beta T, loadC int)
+
+// config holds the blocking of one element type and its kernels.
+type config[T float] struct {
+	mr, nr     int // micro-tile, fixed by the kernels' register use
+	mc, kc, nc int // cache blocks: A block mc×kc (L2), B panel kc×nr (L1)
+	asm        kernelFunc[T]
+	portable   kernelFunc[T]
+	scratch    sync.Pool // *scratch[T], so steady-state calls allocate nothing
+	jobs       sync.Pool // *job[T], for calls split across goroutines
+}
+
+// scratch is one goroutine's packing space; buffers only grow.
+type scratch[T float] struct {
+	ap, bp []T
+	tile   [maxTile]T // edge tiles are computed here, then merged into C
+}
+
+// maxTile is the largest MR·NR of the kernels (float32 6×16).
+const maxTile = 96
+
+func (cfg *config[T]) getScratch() *scratch[T] {
+	if s, ok := cfg.scratch.Get().(*scratch[T]); ok {
+		return s
+	}
+	return new(scratch[T])
+}
+
+func (cfg *config[T]) kernel() kernelFunc[T] {
+	if useAsm && cfg.asm != nil {
+		return cfg.asm
+	}
+	return cfg.portable
+}
+
+// grow returns buf with length at least n, reusing its storage if it can.
+func grow[T float](buf []T, n int) []T {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]T, n)
+}
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// gemm is the serial blocked product C = alpha·op(A)·op(B) + beta·C with
+// m, n, k > 0 and alpha != 0; arguments are already checked. The loop order
+// is GotoBLAS's: B panels (nc columns × kc) outermost, then A blocks
+// (mc rows × kc), then micro-tiles with the B micro-panel innermost-reused.
+func gemm[T float](cfg *config[T], s *scratch[T], aT, bT bool, m, n, k int, alpha T,
+	a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	mr, nr := cfg.mr, cfg.nr
+	kern := cfg.kernel()
+	kcMax := min(k, cfg.kc)
+	s.ap = grow(s.ap, min(roundUp(m, mr), cfg.mc)*kcMax)
+	s.bp = grow(s.bp, min(roundUp(n, nr), cfg.nc)*kcMax)
+	for jc := 0; jc < n; jc += cfg.nc {
+		nc := min(cfg.nc, n-jc)
+		for pc := 0; pc < k; pc += cfg.kc {
+			kc := min(cfg.kc, k-pc)
+			packB(s.bp, b, ldb, bT, pc, kc, jc, nc, nr)
+			// Later k blocks add to what the first one stored.
+			bEff := beta
+			if pc > 0 {
+				bEff = 1
+			}
+			for ic := 0; ic < m; ic += cfg.mc {
+				mc := min(cfg.mc, m-ic)
+				packA(s.ap, a, lda, aT, ic, mc, pc, kc, mr)
+				for jr := 0; jr < nc; jr += nr {
+					nrr := min(nr, nc-jr)
+					bp := &s.bp[jr*kc]
+					for ir := 0; ir < mc; ir += mr {
+						mrr := min(mr, mc-ir)
+						ap := &s.ap[ir*kc]
+						off := (ic+ir)*ldc + jc + jr
+						if mrr == mr && nrr == nr {
+							kern(kc, ap, bp, &c[off], ldc, alpha, bEff, loadFlag(bEff))
+							continue
+						}
+						edgeTile(kern, s, kc, ap, bp, c[off:], ldc, mr, nr, mrr, nrr, alpha, bEff)
+					}
+				}
+			}
+		}
+	}
+}
+
+func loadFlag[T float](beta T) int {
+	if beta == 0 {
+		return 0
+	}
+	return 1
+}
+
+// edgeTile computes a full padded tile into s.tile and merges its mrr×nrr
+// valid corner into C, so the kernels never write outside C's window.
+func edgeTile[T float](kern kernelFunc[T], s *scratch[T], kc int, ap, bp *T, c []T, ldc int,
+	mr, nr, mrr, nrr int, alpha, beta T) {
+	t := s.tile[:mr*nr]
+	kern(kc, ap, bp, &t[0], nr, alpha, 0, 0)
+	for i := range mrr {
+		row := c[i*ldc : i*ldc+nrr]
+		tr := t[i*nr : i*nr+nrr]
+		if beta == 0 {
+			copy(row, tr)
+			continue
+		}
+		for j, v := range tr {
+			row[j] = v + beta*row[j]
+		}
+	}
+}
+
+// packA copies rows i0..i0+mc-1, columns p0..p0+kc-1 of op(A) into dst as
+// consecutive MR×kc panels, each stored k-major (MR values per k step), the
+// order the kernel broadcasts them in. Rows past the end are zero.
+func packA[T float](dst, a []T, lda int, trans bool, i0, mc, p0, kc, mr int) {
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		d := dst[ir*kc : ir*kc+mr*kc]
+		if trans {
+			// op(A)(i, p) = a[p*lda+i]: each k step is a contiguous run.
+			for p := range kc {
+				src := a[(p0+p)*lda+i0+ir:][:rows]
+				dp := d[p*mr : p*mr+mr]
+				copy(dp, src)
+				clear(dp[rows:])
+			}
+			continue
+		}
+		for i := range rows {
+			src := a[(i0+ir+i)*lda+p0:][:kc]
+			for p, v := range src {
+				d[p*mr+i] = v
+			}
+		}
+		for i := rows; i < mr; i++ {
+			for p := range kc {
+				d[p*mr+i] = 0
+			}
+		}
+	}
+}
+
+// packB copies rows p0..p0+kc-1, columns j0..j0+nc-1 of op(B) into dst as
+// consecutive kc×NR panels, each stored k-major (NR values per k step).
+// Columns past the end are zero.
+func packB[T float](dst, b []T, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		d := dst[jr*kc : jr*kc+nr*kc]
+		if !trans {
+			for p := range kc {
+				dp := d[p*nr : p*nr+nr]
+				copy(dp, b[(p0+p)*ldb+j0+jr:][:cols])
+				clear(dp[cols:])
+			}
+			continue
+		}
+		// op(B)(p, j) = b[j*ldb+p]: each column is a contiguous run.
+		for j := range cols {
+			src := b[(j0+jr+j)*ldb+p0:][:kc]
+			for p, v := range src {
+				d[p*nr+j] = v
+			}
+		}
+		for j := cols; j < nr; j++ {
+			for p := range kc {
+				d[p*nr+j] = 0
+			}
+		}
+	}
+}
+
+// goKernel is the portable micro-kernel for any MR×NR with MR even and NR a
+// multiple of 4: it walks the tile in 2×4 blocks so eight accumulators stay
+// in registers, re-reading the packed panels, which are hot in L1.
+func goKernel[T float](mr, nr, kc int, ap, bp, cp *T, ldc int, alpha, beta T, loadC int) {
+	a := unsafe.Slice(ap, kc*mr)
+	b := unsafe.Slice(bp, kc*nr)
+	c := unsafe.Slice(cp, (mr-1)*ldc+nr)
+	for i := 0; i < mr; i += 2 {
+		for j := 0; j < nr; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 T
+			ai, bj := a[i:], b[j:]
+			for p := 0; p < kc; p++ {
+				a0, a1 := ai[p*mr], ai[p*mr+1]
+				bb := bj[p*nr : p*nr+4]
+				b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
+			}
+			r0 := c[i*ldc+j : i*ldc+j+4]
+			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+4]
+			if loadC == 0 {
+				r0[0], r0[1], r0[2], r0[3] = alpha*c00, alpha*c01, alpha*c02, alpha*c03
+				r1[0], r1[1], r1[2], r1[3] = alpha*c10, alpha*c11, alpha*c12, alpha*c13
+				continue
+			}
+			r0[0] = alpha*c00 + beta*r0[0]
+			r0[1] = alpha*c01 + beta*r0[1]
+			r0[2] = alpha*c02 + beta*r0[2]
+			r0[3] = alpha*c03 + beta*r0[3]
+			r1[0] = alpha*c10 + beta*r1[0]
+			r1[1] = alpha*c11 + beta*r1[1]
+			r1[2] = alpha*c12 + beta*r1[2]
+			r1[3] = alpha*c13 + beta*r1[3]
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package gemm
+
+import "sync"
+
+// Block sizes. MR×NR 6×16 (float32) and 6×8 (float64) are BLIS's Haswell
+// micro-tiles: 12 ymm accumulators plus 2 for B and 2 for broadcasts of A
+// fill the 16 AVX2 registers. KC keeps an A micro-panel plus a B micro-panel
+// ((6+16)·256·4 B = 22 KiB) within a 32 KiB L1; MC·KC fills a fraction of L2
+// (144·256·4 B = 144 KiB); MC, KC, NC start from BLIS's Haswell defaults
+// (sgemm 168/256/4080, dgemm 72/256/4080) and were adjusted by measuring
+// BenchmarkSgemm and BenchmarkDgemm on an AMD EPYC (Zen 4) core.
+var (
+	sgemmCfg = config[float32]{
+		mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080,
+		asm:      sgemmAsm,
+		portable: func(kc int, a, b, c *float32, ldc int, alpha, beta float32, loadC int) {
+			goKernel(6, 16, kc, a, b, c, ldc, alpha, beta, loadC)
+		},
+	}
+	dgemmCfg = config[float64]{
+		mr: 6, nr: 8, mc: 72, kc: 256, nc: 4080,
+		asm:      dgemmAsm,
+		portable: func(kc int, a, b, c *float64, ldc int, alpha, beta float64, loadC int) {
+			goKernel(6, 8, kc, a, b, c, ldc, alpha, beta, loadC)
+		},
+	}
+)
+
+// minParallelFlops is the smallest 2·m·n·k worth handing to other
+// goroutines; below it the hand-off costs more than it saves.
+const minParallelFlops = 2 * 96 * 96 * 96
+
+// maxThreads bounds the worker goroutines one process keeps.
+const maxThreads = 64
+
+// run multiplies on the calling goroutine, or splits C into up to threads
+// row (or column) strips, each a whole serial product of its own.
+func run[T float](cfg *config[T], threads int, aT, bT bool, m, n, k int, alpha T,
+	a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	threads = min(threads, maxThreads)
+	if threads <= 1 || 2*m*n*k < minParallelFlops {
+		s := cfg.getScratch()
+		gemm(cfg, s, aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		cfg.scratch.Put(s)
+		return
+	}
+	j, ok := cfg.jobs.Get().(*job[T])
+	if !ok {
+		j = new(job[T])
+	}
+	*j = job[T]{cfg: cfg, aT: aT, bT: bT, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	// Split the longer side of C, in whole micro-tiles, so strips stay fat.
+	j.rows = m >= n
+	size, unit := n, cfg.nr
+	if j.rows {
+		size, unit = m, cfg.mr
+	}
+	tiles := (size + unit - 1) / unit
+	parts := min(threads, tiles)
+	for i := 0; i <= parts; i++ {
+		j.bounds[i] = min(size, tiles*i/parts*unit)
+	}
+	ensureWorkers(parts - 1)
+	j.wg.Add(parts - 1)
+	for i := 1; i < parts; i++ {
+		work <- task{j, i}
+	}
+	j.runPart(0)
+	j.wg.Wait()
+	*j = job[T]{} // drop references to the caller's slices
+	cfg.jobs.Put(j)
+}
+
+// job is one split call; it lives in a pool so splitting allocates nothing.
+type job[T float] struct {
+	cfg        *config[T]
+	aT, bT     bool
+	m, n, k    int
+	alpha      T
+	a          []T
+	lda        int
+	b          []T
+	ldb        int
+	beta       T
+	c          []T
+	ldc        int
+	rows       bool // strips of rows (else of columns)
+	bounds     [maxThreads + 1]int
+	wg         sync.WaitGroup
+}
+
+// runPart multiplies strip i and, for strips on workers, signals the caller.
+func (j *job[T]) runPart(i int) {
+	lo, hi := j.bounds[i], j.bounds[i+1]
+	a, b, c, m, n := j.a, j.b, j.c, j.m, j.n
+	if j.rows {
+		m = hi - lo
+		c = c[lo*j.ldc:]
+		if j.aT {
+			a = a[lo:]
+		} else {
+			a = a[lo*j.lda:]
+		}
+	} else {
+		n = hi - lo
+		c = c[lo:]
+		if j.bT {
+			b = b[lo*j.ldb:]
+		} else {
+			b = b[lo:]
+		}
+	}
+	if m > 0 && n > 0 {
+		s := j.cfg.getScratch()
+		gemm(j.cfg, s, j.aT, j.bT, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc)
+		j.cfg.scratch.Put(s)
+	}
+	if i > 0 {
+		j.wg.Done()
+	}
+}
+
+// task is one strip for a worker; the interface holds a pointer, so sending
+// it does not allocate.
+type task struct {
+	j interface{ runPart(int) }
+	i int
+}
+
+var (
+	work      = make(chan task)
+	workersMu sync.Mutex
+	workers   int
+)
+
+// ensureWorkers starts persistent worker goroutines until there are n.
+// Workers never exit; there are at most maxThreads-1 of them.
+func ensureWorkers(n int) {
+	workersMu.Lock()
+	defer workersMu.Unlock()
+	for ; workers < n; workers++ {
+		go func() {
+			for t := range work {
+				t.j.runPart(t.i)
+			}
+		}()
+	}
+}
