@@ -21,8 +21,9 @@ type config[T float] struct {
 	mc, kc, nc int // cache blocks: A block mc×kc (L2), B panel kc×nr (L1)
 	asm        kernelFunc[T]
 	portable   kernelFunc[T]
-	scratch    sync.Pool // *scratch[T], so steady-state calls allocate nothing
-	jobs       sync.Pool // *job[T], for calls split across goroutines
+	gemv       gemvFunc[T] // for C with one row or column
+	scratch    sync.Pool   // *scratch[T], so steady-state calls allocate nothing
+	jobs       sync.Pool   // *job[T], for calls split across goroutines
 }
 
 // scratch is one goroutine's packing space; buffers only grow.

@@ -152,7 +152,7 @@ func randomCases(rng *rand.Rand, count int) []gemmCase {
 			tA: transposes[rng.IntN(3)], tB: transposes[rng.IntN(3)],
 			m: pick(), n: pick(), k: pick(),
 			padA: rng.IntN(3) * rng.IntN(5), padB: rng.IntN(3) * rng.IntN(5),
-			padC: rng.IntN(3) * rng.IntN(5),
+			padC:  rng.IntN(3) * rng.IntN(5),
 			alpha: alphas[rng.IntN(len(alphas))], beta: betas[rng.IntN(len(betas))],
 		}
 		tc.nanC = tc.beta == 0 && rng.IntN(2) == 0
@@ -165,6 +165,18 @@ func randomCases(rng *rand.Rand, count int) []gemmCase {
 				for _, beta := range betas {
 					cases = append(cases, gemmCase{tA: tA, tB: tB, m: 19, n: 35, k: 261,
 						padA: 3, padB: 1, padC: 2, alpha: alpha, beta: beta})
+				}
+			}
+		}
+	}
+	// One-row and one-column products (the gemv path), every transpose pair.
+	for _, tA := range transposes {
+		for _, tB := range transposes {
+			for _, mnk := range [][3]int{{1, 37, 19}, {37, 1, 19}, {1, 1, 300}, {300, 1, 2}} {
+				for _, beta := range betas {
+					cases = append(cases, gemmCase{tA: tA, tB: tB, m: mnk[0], n: mnk[1],
+						k: mnk[2], padA: rng.IntN(2), padB: rng.IntN(2), padC: rng.IntN(2),
+						alpha: -0.5, beta: beta, nanC: beta == 0})
 				}
 			}
 		}

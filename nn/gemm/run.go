@@ -12,14 +12,16 @@ import "sync"
 var (
 	sgemmCfg = config[float32]{
 		mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080,
-		asm:      sgemmAsm,
+		asm:  sgemmAsm,
+		gemv: sgemv,
 		portable: func(kc int, a, b, c *float32, ldc int, alpha, beta float32, loadC int) {
 			goKernel(6, 16, kc, a, b, c, ldc, alpha, beta, loadC)
 		},
 	}
 	dgemmCfg = config[float64]{
 		mr: 6, nr: 8, mc: 72, kc: 256, nc: 4080,
-		asm:      dgemmAsm,
+		asm:  dgemmAsm,
+		gemv: dgemv,
 		portable: func(kc int, a, b, c *float64, ldc int, alpha, beta float64, loadC int) {
 			goKernel(6, 8, kc, a, b, c, ldc, alpha, beta, loadC)
 		},
@@ -37,6 +39,9 @@ const maxThreads = 64
 // row (or column) strips, each a whole serial product of its own.
 func run[T float](cfg *config[T], threads int, aT, bT bool, m, n, k int, alpha T,
 	a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if viaGemv(cfg.gemv, aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+		return
+	}
 	threads = min(threads, maxThreads)
 	if threads <= 1 || 2*m*n*k < minParallelFlops {
 		s := cfg.getScratch()
@@ -74,20 +79,20 @@ func run[T float](cfg *config[T], threads int, aT, bT bool, m, n, k int, alpha T
 
 // job is one split call; it lives in a pool so splitting allocates nothing.
 type job[T float] struct {
-	cfg        *config[T]
-	aT, bT     bool
-	m, n, k    int
-	alpha      T
-	a          []T
-	lda        int
-	b          []T
-	ldb        int
-	beta       T
-	c          []T
-	ldc        int
-	rows       bool // strips of rows (else of columns)
-	bounds     [maxThreads + 1]int
-	wg         sync.WaitGroup
+	cfg     *config[T]
+	aT, bT  bool
+	m, n, k int
+	alpha   T
+	a       []T
+	lda     int
+	b       []T
+	ldb     int
+	beta    T
+	c       []T
+	ldc     int
+	rows    bool // strips of rows (else of columns)
+	bounds  [maxThreads + 1]int
+	wg      sync.WaitGroup
 }
 
 // runPart multiplies strip i and, for strips on workers, signals the caller.
