@@ -189,45 +189,34 @@ func packB[T float](dst, b []T, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 	}
 }
 
-// goKernel is the portable micro-kernel for any MR×NR with MR even and NR a
-// multiple of 4: it walks the tile in 2×4 blocks so eight accumulators stay
-// in registers, re-reading the packed panels, which are hot in L1.
+// goKernel is the portable micro-kernel for any MR×NR with NR a multiple
+// of 4: it walks the tile in 1×4 strips so the four accumulators and their
+// operands stay in registers (larger blocks made the Go compiler spill),
+// re-reading the packed panels, which are hot in L1.
 func goKernel[T float](mr, nr, kc int, ap, bp, cp *T, ldc int, alpha, beta T, loadC int) {
 	a := unsafe.Slice(ap, kc*mr)
 	b := unsafe.Slice(bp, kc*nr)
 	c := unsafe.Slice(cp, (mr-1)*ldc+nr)
-	for i := 0; i < mr; i += 2 {
+	for i := 0; i < mr; i++ {
 		for j := 0; j < nr; j += 4 {
-			var c00, c01, c02, c03, c10, c11, c12, c13 T
-			ai, bj := a[i:], b[j:]
+			var c0, c1, c2, c3 T
 			for p := 0; p < kc; p++ {
-				a0, a1 := ai[p*mr], ai[p*mr+1]
-				bb := bj[p*nr : p*nr+4]
-				b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
-				c00 += a0 * b0
-				c01 += a0 * b1
-				c02 += a0 * b2
-				c03 += a0 * b3
-				c10 += a1 * b0
-				c11 += a1 * b1
-				c12 += a1 * b2
-				c13 += a1 * b3
+				a0 := a[p*mr+i]
+				bb := b[p*nr+j:][:4]
+				c0 += a0 * bb[0]
+				c1 += a0 * bb[1]
+				c2 += a0 * bb[2]
+				c3 += a0 * bb[3]
 			}
-			r0 := c[i*ldc+j : i*ldc+j+4]
-			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+4]
+			r := c[i*ldc+j:][:4]
 			if loadC == 0 {
-				r0[0], r0[1], r0[2], r0[3] = alpha*c00, alpha*c01, alpha*c02, alpha*c03
-				r1[0], r1[1], r1[2], r1[3] = alpha*c10, alpha*c11, alpha*c12, alpha*c13
+				r[0], r[1], r[2], r[3] = alpha*c0, alpha*c1, alpha*c2, alpha*c3
 				continue
 			}
-			r0[0] = alpha*c00 + beta*r0[0]
-			r0[1] = alpha*c01 + beta*r0[1]
-			r0[2] = alpha*c02 + beta*r0[2]
-			r0[3] = alpha*c03 + beta*r0[3]
-			r1[0] = alpha*c10 + beta*r1[0]
-			r1[1] = alpha*c11 + beta*r1[1]
-			r1[2] = alpha*c12 + beta*r1[2]
-			r1[3] = alpha*c13 + beta*r1[3]
+			r[0] = alpha*c0 + beta*r[0]
+			r[1] = alpha*c1 + beta*r[1]
+			r[2] = alpha*c2 + beta*r[2]
+			r[3] = alpha*c3 + beta*r[3]
 		}
 	}
 }
