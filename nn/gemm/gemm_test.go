@@ -219,6 +219,22 @@ func TestPackageFuncs(t *testing.T) {
 	check(t, rng, tc, Dgemm, gonum.Implementation{}.Dgemm)
 }
 
+// TestConcurrent runs products from several goroutines at once, on one and
+// two threads each, so the race detector sees shared scratch and workers.
+func TestConcurrent(t *testing.T) {
+	for g := range 4 {
+		t.Run(fmt.Sprint(g), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(uint64(g), 99))
+			impl := Implementation{Threads: 1 + g%2}
+			for _, tc := range randomCases(rng, 10) {
+				check(t, rng, tc, impl.Sgemm, gonum.Implementation{}.Sgemm)
+				check(t, rng, tc, impl.Dgemm, gonum.Implementation{}.Dgemm)
+			}
+		})
+	}
+}
+
 // panics reports whether f panics.
 func panics(f func()) (p bool) {
 	defer func() { p = recover() != nil }()
@@ -281,6 +297,9 @@ func TestPanics(t *testing.T) {
 }
 
 func TestAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items, so pooled scratch is reallocated")
+	}
 	shapes := [][3]int{{256, 256, 256}, {256, 17, 256}, {256, 256, 1}, {3, 5, 7}, {1, 1, 1}}
 	for _, threads := range []int{1, 2} {
 		impl := Implementation{Threads: threads}
