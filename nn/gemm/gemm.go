@@ -170,3 +170,12 @@ func scaleC[T float](m, n int, beta T, c []T, ldc int) {
 		}
 	}
 }
+
+// Implementation is a whole BLAS for the four element types, which is what
+// gorgonia.Use takes (gorgonia.BLAS is exactly these four interfaces).
+var (
+	_ blas.Float32    = Implementation{}
+	_ blas.Float64    = Implementation{}
+	_ blas.Complex64  = Implementation{}
+	_ blas.Complex128 = Implementation{}
+)
