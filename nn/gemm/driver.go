@@ -135,6 +135,10 @@ func packA[T float](dst, a []T, lda int, trans bool, i0, mc, p0, kc, mr int) {
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		d := dst[ir*kc : ir*kc+mr*kc]
+		if mr == 6 && rows == 6 {
+			packA6(d, a, lda, trans, i0+ir, p0, kc)
+			continue
+		}
 		if trans {
 			// op(A)(i, p) = a[p*lda+i]: each k step is a contiguous run.
 			for p := range kc {
@@ -156,6 +160,31 @@ func packA[T float](dst, a []T, lda int, trans bool, i0, mc, p0, kc, mr int) {
 				d[p*mr+i] = 0
 			}
 		}
+	}
+}
+
+// packA6 is packA for one full panel of 6 rows (both kernels' MR): it
+// reads the six source runs side by side and writes dst in order, instead
+// of six passes of strided writes or a call to copy per k step.
+func packA6[T float](d, a []T, lda int, trans bool, i0, p0, kc int) {
+	d = d[:6*kc]
+	if trans {
+		for p := range kc {
+			src := a[(p0+p)*lda+i0:][:6]
+			q := d[p*6:][:6]
+			q[0], q[1], q[2], q[3], q[4], q[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+		}
+		return
+	}
+	r0 := a[i0*lda+p0:][:kc]
+	r1 := a[(i0+1)*lda+p0:][:kc]
+	r2 := a[(i0+2)*lda+p0:][:kc]
+	r3 := a[(i0+3)*lda+p0:][:kc]
+	r4 := a[(i0+4)*lda+p0:][:kc]
+	r5 := a[(i0+5)*lda+p0:][:kc]
+	for p := range kc {
+		q := d[p*6:][:6]
+		q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
 

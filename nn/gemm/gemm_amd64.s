@@ -6,6 +6,29 @@
 // vectors of a k step, Y14/Y15 alternate broadcasts of A, so consecutive
 // rows' FMAs do not wait on one register.
 
+// PREFETCHC asks for the tile's six rows of C (two lines each, as a row
+// need not be aligned) while the k loop runs, so the final stores and
+// beta loads do not stall on cache misses.
+#define PREFETCHC(last) \
+	MOVQ       DX, R9; \
+	PREFETCHT0 (R9); \
+	PREFETCHT0 last(R9); \
+	ADDQ       R8, R9; \
+	PREFETCHT0 (R9); \
+	PREFETCHT0 last(R9); \
+	ADDQ       R8, R9; \
+	PREFETCHT0 (R9); \
+	PREFETCHT0 last(R9); \
+	ADDQ       R8, R9; \
+	PREFETCHT0 (R9); \
+	PREFETCHT0 last(R9); \
+	ADDQ       R8, R9; \
+	PREFETCHT0 (R9); \
+	PREFETCHT0 last(R9); \
+	ADDQ       R8, R9; \
+	PREFETCHT0 (R9); \
+	PREFETCHT0 last(R9)
+
 // SSTEP is one k step of the float32 6×16 kernel: 12 FMAs.
 #define SSTEP \
 	VMOVUPS      (DI), Y12; \
@@ -57,6 +80,7 @@ TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-56
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
+	PREFETCHC(60)
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -169,6 +193,7 @@ TEXT ·dgemmKernel6x8(SB), NOSPLIT, $0-64
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $3, R8
+	PREFETCHC(60)
 
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
