@@ -48,10 +48,10 @@ func (tc gemmCase) String() string {
 // sentinel marks the parts of C outside the m×n window, which must survive.
 const sentinel = -12345
 
-// check runs tc through got and through gonum's want and compares C, element
+// compare runs tc through got and through gonum's want and compares C, element
 // by element, within a bound that scales with the magnitudes summed, since
 // the two sum in different orders; it also checks C's stride gap is intact.
-func check[T float](t *testing.T, rng *rand.Rand, tc gemmCase, got, want gemmFunc[T]) {
+func compare[T float](t *testing.T, rng *rand.Rand, tc gemmCase, got, want gemmFunc[T]) {
 	t.Helper()
 	rowsA, colsA := tc.m, tc.k
 	if tc.tA != blas.NoTrans {
@@ -189,8 +189,8 @@ func testBoth(t *testing.T, count int, threads int) {
 		impl := Implementation{Threads: threads}
 		rng := rand.New(rand.NewPCG(1, uint64(threads)))
 		for _, tc := range randomCases(rng, count) {
-			check(t, rng, tc, impl.Sgemm, gonum.Implementation{}.Sgemm)
-			check(t, rng, tc, impl.Dgemm, gonum.Implementation{}.Dgemm)
+			compare(t, rng, tc, impl.Sgemm, gonum.Implementation{}.Sgemm)
+			compare(t, rng, tc, impl.Dgemm, gonum.Implementation{}.Dgemm)
 		}
 	})
 }
@@ -215,8 +215,8 @@ func TestPackageFuncs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	tc := gemmCase{tA: blas.Trans, tB: blas.NoTrans, m: 40, n: 50, k: 60, padC: 3,
 		alpha: 1.5, beta: 0.3}
-	check(t, rng, tc, Sgemm, gonum.Implementation{}.Sgemm)
-	check(t, rng, tc, Dgemm, gonum.Implementation{}.Dgemm)
+	compare(t, rng, tc, Sgemm, gonum.Implementation{}.Sgemm)
+	compare(t, rng, tc, Dgemm, gonum.Implementation{}.Dgemm)
 }
 
 // TestConcurrent runs products from several goroutines at once, on one and
@@ -228,8 +228,8 @@ func TestConcurrent(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(g), 99))
 			impl := Implementation{Threads: 1 + g%2}
 			for _, tc := range randomCases(rng, 10) {
-				check(t, rng, tc, impl.Sgemm, gonum.Implementation{}.Sgemm)
-				check(t, rng, tc, impl.Dgemm, gonum.Implementation{}.Dgemm)
+				compare(t, rng, tc, impl.Sgemm, gonum.Implementation{}.Sgemm)
+				compare(t, rng, tc, impl.Dgemm, gonum.Implementation{}.Dgemm)
 			}
 		})
 	}
@@ -347,7 +347,7 @@ func FuzzSgemm(f *testing.F) {
 		tc.nanC = tc.beta == 0 && ab&0x80 != 0
 		kernels(t, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 0))
-			check(t, rng, tc, Sgemm, gonum.Implementation{}.Sgemm)
+			compare(t, rng, tc, Sgemm, gonum.Implementation{}.Sgemm)
 		})
 	})
 }
