@@ -1,6 +1,11 @@
 package gemm
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // Block sizes. MR×NR 6×16 (float32) and 6×8 (float64) are BLIS's Haswell
 // micro-tiles: 12 ymm accumulators plus 2 for B and 2 for broadcasts of A
@@ -33,14 +38,17 @@ var (
 )
 
 // minParallelFlops is the smallest 2·m·n·k worth handing to other
-// goroutines; below it the hand-off costs more than it saves.
-const minParallelFlops = 2 * 96 * 96 * 96
+// goroutines; below it the hand-off and the second packing of B cost more
+// than they save (256×17·17×256, 2.2 MFLOP, ran at 77 GFLOP/s on two
+// threads against 85 on one).
+const minParallelFlops = 2 * 128 * 128 * 128
 
 // maxThreads bounds the worker goroutines one process keeps.
 const maxThreads = 64
 
 // run multiplies on the calling goroutine, or splits C into up to threads
-// row (or column) strips, each a whole serial product of its own.
+// row (or column) strips, each a whole serial product of its own, which the
+// caller and the worker goroutines claim one at a time.
 func run[T float](cfg *config[T], threads int, aT, bT bool, m, n, k int, alpha T,
 	a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if viaGemv(cfg.gemv, aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
@@ -57,7 +65,7 @@ func run[T float](cfg *config[T], threads int, aT, bT bool, m, n, k int, alpha T
 	if !ok {
 		j = new(job[T])
 	}
-	*j = job[T]{cfg: cfg, aT: aT, bT: bT, m: m, n: n, k: k, alpha: alpha,
+	j.args = args[T]{cfg: cfg, aT: aT, bT: bT, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	// Split the longer side of C, in whole micro-tiles, so strips stay fat.
 	j.rows = m >= n
@@ -70,22 +78,27 @@ func run[T float](cfg *config[T], threads int, aT, bT bool, m, n, k int, alpha T
 	for i := 0; i <= parts; i++ {
 		j.bounds[i] = min(size, tiles*i/parts*unit)
 	}
-	// Every strip goes to a worker and the caller just waits. Had the caller
-	// taken a strip itself, the worker it woke would sit in this P's runnext
-	// slot, which other Ps are slow to steal from, and often ran only after
-	// the caller's strip: two threads at n = 256 took 310 µs, not 190 µs.
-	ensureWorkers(parts)
 	j.wg.Add(parts)
-	for i := range parts {
-		work <- task{j, i}
+	gen := generation.Add(1)
+	j.state.Store(uint64(gen)<<32 | uint64(parts)<<16) // publishes args to claimers
+	ensureWorkers(parts - 1)
+	for range parts - 1 {
+		select {
+		case work <- task{j, gen}:
+		default: // queue full: the caller claims that strip itself
+		}
 	}
+	// The caller works too: a worker that the OS is slow to wake (tens to
+	// hundreds of µs on a busy VM) then costs nothing, since whatever strip
+	// it has not claimed yet, the caller does.
+	j.help(gen)
 	j.wg.Wait()
-	*j = job[T]{} // drop references to the caller's slices
+	j.args = args[T]{} // drop references to the caller's slices
 	cfg.jobs.Put(j)
 }
 
-// job is one split call; it lives in a pool so splitting allocates nothing.
-type job[T float] struct {
+// args are one call's operands.
+type args[T float] struct {
 	cfg     *config[T]
 	aT, bT  bool
 	m, n, k int
@@ -99,10 +112,39 @@ type job[T float] struct {
 	ldc     int
 	rows    bool // strips of rows (else of columns)
 	bounds  [maxThreads + 1]int
-	wg      sync.WaitGroup
 }
 
-// runPart multiplies strip i on a worker and signals the caller.
+// job is one split call; it lives in a pool so splitting allocates nothing.
+// A task may reach a worker after its call has returned and the job has
+// been reused, so claims go through state, which names the call: the
+// generation (high 32 bits), the strip count (bits 16..31) and the next
+// unclaimed strip (low 16 bits). A stale claimer sees another generation
+// and leaves without touching args.
+type job[T float] struct {
+	args[T]
+	state atomic.Uint64
+	wg    sync.WaitGroup // one count per strip
+}
+
+// generation numbers split calls, for job.state.
+var generation atomic.Uint32
+
+// help claims and multiplies strips of call gen until none are left.
+func (j *job[T]) help(gen uint32) {
+	for {
+		v := j.state.Load()
+		i, parts := int(v&0xffff), int(v>>16&0xffff)
+		if uint32(v>>32) != gen || i >= parts {
+			return
+		}
+		if j.state.CompareAndSwap(v, v+1) {
+			j.runPart(i)
+			j.wg.Done()
+		}
+	}
+}
+
+// runPart multiplies strip i.
 func (j *job[T]) runPart(i int) {
 	lo, hi := j.bounds[i], j.bounds[i+1]
 	a, b, c, m, n := j.a, j.b, j.c, j.m, j.n
@@ -128,21 +170,28 @@ func (j *job[T]) runPart(i int) {
 		gemm(j.cfg, s, j.aT, j.bT, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc)
 		j.cfg.scratch.Put(s)
 	}
-	j.wg.Done()
 }
 
-// task is one strip for a worker; the interface holds a pointer, so sending
-// it does not allocate.
+// task asks a worker to help with call gen of job j; the interface holds a
+// pointer, so sending it does not allocate.
 type task struct {
-	j interface{ runPart(int) }
-	i int
+	j   interface{ help(gen uint32) }
+	gen uint32
 }
 
 var (
-	work      = make(chan task)
+	// work is buffered so that handing out tasks never blocks the caller.
+	work      = make(chan task, 4*maxThreads)
 	workersMu sync.Mutex
 	workers   int
 )
+
+// spinFor is how long an idle worker keeps polling for work before it
+// parks. Waking a parked goroutine's thread took 30-250 µs on the 2-core VM
+// this was tuned on, as long as a whole 256×256 strip; a worker that is
+// still polling starts at once. Back-to-back products (a training step)
+// keep the workers polling; an idle program stops them within spinFor.
+const spinFor = 100 * time.Microsecond
 
 // ensureWorkers starts persistent worker goroutines until there are n.
 // Workers never exit; there are at most maxThreads of them.
@@ -151,9 +200,27 @@ func ensureWorkers(n int) {
 	defer workersMu.Unlock()
 	for ; workers < n; workers++ {
 		go func() {
-			for t := range work {
-				t.j.runPart(t.i)
+			for {
+				t := nextTask()
+				t.j.help(t.gen)
 			}
 		}()
+	}
+}
+
+// nextTask polls the work queue for up to spinFor, yielding the processor
+// between polls, then blocks on it.
+func nextTask() task {
+	start := time.Now()
+	for spin := 0; ; spin++ {
+		select {
+		case t := <-work:
+			return t
+		default:
+		}
+		if spin%16 == 15 && time.Since(start) > spinFor {
+			return <-work
+		}
+		runtime.Gosched()
 	}
 }
