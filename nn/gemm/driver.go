@@ -203,8 +203,22 @@ func packB[T float](dst, b []T, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 			}
 			continue
 		}
-		// op(B)(p, j) = b[j*ldb+p]: each column is a contiguous run.
-		for j := range cols {
+		// op(B)(p, j) = b[j*ldb+p]: each column is a contiguous run. Four
+		// runs are read side by side so that each pass writes whole
+		// 16-byte (float32) groups of the panel rather than single elements.
+		j := 0
+		for ; j+4 <= cols; j += 4 {
+			base := (j0+jr+j)*ldb + p0
+			s0 := b[base:][:kc]
+			s1 := b[base+ldb:][:kc]
+			s2 := b[base+2*ldb:][:kc]
+			s3 := b[base+3*ldb:][:kc]
+			for p := range kc {
+				q := d[p*nr+j:][:4]
+				q[0], q[1], q[2], q[3] = s0[p], s1[p], s2[p], s3[p]
+			}
+		}
+		for ; j < cols; j++ {
 			src := b[(j0+jr+j)*ldb+p0:][:kc]
 			for p, v := range src {
 				d[p*nr+j] = v
