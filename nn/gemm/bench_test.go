@@ -9,25 +9,14 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// benchImpls are the products each benchmark compares: gonum's pure Go,
-// this package on the calling goroutine, and this package on two threads.
-// The sub-benchmark named by the size alone is this package, one thread.
-func benchImpls() []struct {
-	name string
-	s    gemmFunc[float32]
-	d    gemmFunc[float64]
-} {
-	two := Implementation{Threads: 2}
-	return []struct {
-		name string
-		s    gemmFunc[float32]
-		d    gemmFunc[float64]
-	}{
-		{"", Sgemm, Dgemm},
-		{"/threads=2", two.Sgemm, two.Dgemm},
-		{"/gonum", gonum.Implementation{}.Sgemm, gonum.Implementation{}.Dgemm},
-	}
-}
+// Benchmark names: BenchmarkSgemm/256 is this package on the calling
+// goroutine; the Threads2 variants run Implementation{Threads: 2}, and the
+// Gonum variants gonum's pure-Go Sgemm/Dgemm (which itself uses all
+// GOMAXPROCS cores), for comparison.
+var (
+	two       = Implementation{Threads: 2}
+	gonumImpl = gonum.Implementation{}
+)
 
 func randSlice[T float](n int) []T {
 	s := make([]T, n)
@@ -56,31 +45,38 @@ func benchGemm[T float](b *testing.B, f gemmFunc[T], tA, tB blas.Transpose, m, n
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-func BenchmarkSgemm(b *testing.B) {
+// squares times n×n products, NoTrans, alpha 1, beta 0, at 256 and 1024.
+func squares[T float](b *testing.B, f gemmFunc[T]) {
 	for _, n := range []int{256, 1024} {
-		for _, impl := range benchImpls() {
-			b.Run(fmt.Sprint(n)+impl.name, func(b *testing.B) {
-				benchGemm(b, impl.s, blas.NoTrans, blas.NoTrans, n, n, n)
-			})
-		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			benchGemm(b, f, blas.NoTrans, blas.NoTrans, n, n, n)
+		})
 	}
 }
 
-func BenchmarkDgemm(b *testing.B) {
-	for _, n := range []int{256, 1024} {
-		for _, impl := range benchImpls() {
-			b.Run(fmt.Sprint(n)+impl.name, func(b *testing.B) {
-				benchGemm(b, impl.d, blas.NoTrans, blas.NoTrans, n, n, n)
-			})
-		}
-	}
-}
+// BenchmarkSgemm times this package's Sgemm on one goroutine.
+func BenchmarkSgemm(b *testing.B) { squares(b, Sgemm) }
 
-// BenchmarkSgemmShapes times the products of the project's 256-wide MLPs:
-// the first layer (17 inputs), hidden layers, the scalar head, and the
-// backward products Aᵀ·B (weight gradient) and A·Bᵀ (input gradient).
-func BenchmarkSgemmShapes(b *testing.B) {
-	shapes := []struct {
+// BenchmarkSgemmThreads2 times Sgemm split across two goroutines.
+func BenchmarkSgemmThreads2(b *testing.B) { squares(b, two.Sgemm) }
+
+// BenchmarkSgemmGonum times gonum's Sgemm, for comparison.
+func BenchmarkSgemmGonum(b *testing.B) { squares(b, gonumImpl.Sgemm) }
+
+// BenchmarkDgemm times this package's Dgemm on one goroutine.
+func BenchmarkDgemm(b *testing.B) { squares(b, Dgemm) }
+
+// BenchmarkDgemmThreads2 times Dgemm split across two goroutines.
+func BenchmarkDgemmThreads2(b *testing.B) { squares(b, two.Dgemm) }
+
+// BenchmarkDgemmGonum times gonum's Dgemm, for comparison.
+func BenchmarkDgemmGonum(b *testing.B) { squares(b, gonumImpl.Dgemm) }
+
+// shapes times the products of the project's 256-wide MLPs: the first layer
+// (17 inputs), hidden layers, the scalar head, and the backward products
+// Aᵀ·B (weight gradient) and A·Bᵀ (input gradient).
+func shapes(b *testing.B, f gemmFunc[float32]) {
+	for _, s := range []struct {
 		name    string
 		tA, tB  blas.Transpose
 		m, n, k int
@@ -90,15 +86,19 @@ func BenchmarkSgemmShapes(b *testing.B) {
 		{"256x256*256x1", blas.NoTrans, blas.NoTrans, 256, 1, 256},
 		{"AT*B_256", blas.Trans, blas.NoTrans, 256, 256, 256},
 		{"A*BT_256", blas.NoTrans, blas.Trans, 256, 256, 256},
-	}
-	for _, s := range shapes {
-		for _, impl := range benchImpls() {
-			b.Run(s.name+impl.name, func(b *testing.B) {
-				benchGemm(b, impl.s, s.tA, s.tB, s.m, s.n, s.k)
-			})
-		}
+	} {
+		b.Run(s.name, func(b *testing.B) { benchGemm(b, f, s.tA, s.tB, s.m, s.n, s.k) })
 	}
 }
+
+// BenchmarkSgemmShapes times the MLP shapes on one goroutine.
+func BenchmarkSgemmShapes(b *testing.B) { shapes(b, Sgemm) }
+
+// BenchmarkSgemmShapesThreads2 times the MLP shapes on two goroutines.
+func BenchmarkSgemmShapesThreads2(b *testing.B) { shapes(b, two.Sgemm) }
+
+// BenchmarkSgemmShapesGonum times the MLP shapes with gonum's Sgemm.
+func BenchmarkSgemmShapesGonum(b *testing.B) { shapes(b, gonumImpl.Sgemm) }
 
 // BenchmarkSgemmPortable times the portable Go kernel at 256.
 func BenchmarkSgemmPortable(b *testing.B) {

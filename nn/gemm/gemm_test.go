@@ -195,6 +195,7 @@ func testBoth(t *testing.T, count int, threads int) {
 	})
 }
 
+// TestRandom compares both kernels with gonum on random products.
 func TestRandom(t *testing.T) {
 	count := 250
 	if testing.Short() {
@@ -203,6 +204,7 @@ func TestRandom(t *testing.T) {
 	testBoth(t, count, 1)
 }
 
+// TestRandomThreads is TestRandom with the work split over 2 and 3 goroutines.
 func TestRandomThreads(t *testing.T) {
 	for _, threads := range []int{2, 3} {
 		t.Run(fmt.Sprint(threads), func(t *testing.T) { testBoth(t, 60, threads) })
@@ -242,6 +244,7 @@ func panics(f func()) (p bool) {
 	return false
 }
 
+// TestPanics checks bad arguments panic exactly where gonum's do.
 func TestPanics(t *testing.T) {
 	type args struct {
 		tA, tB        blas.Transpose
@@ -296,6 +299,7 @@ func TestPanics(t *testing.T) {
 	}
 }
 
+// TestAllocs checks steady-state calls allocate nothing, split or not.
 func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items, so pooled scratch is reallocated")
@@ -324,6 +328,7 @@ func TestAllocs(t *testing.T) {
 	}
 }
 
+// TestKernel checks Kernel names a known kernel.
 func TestKernel(t *testing.T) {
 	if k := Kernel(); k != "avx2-fma" && k != "go" {
 		t.Fatalf("Kernel() = %q", k)
