@@ -233,33 +233,43 @@ func packB[T float](dst, b []T, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 }
 
 // goKernel is the portable micro-kernel for any MR×NR with NR a multiple
-// of 4: it walks the tile in 1×4 strips so the four accumulators and their
-// operands stay in registers (larger blocks made the Go compiler spill),
-// re-reading the packed panels, which are hot in L1.
+// of 8: it walks the tile in 1×8 strips, so the eight accumulators, the A
+// value and a temporary fit the 15 floating-point registers Go's amd64 ABI
+// leaves free (2×4 blocks made the compiler spill), and re-reads the packed
+// panels, which are hot in L1.
 func goKernel[T float](mr, nr, kc int, ap, bp, cp *T, ldc int, alpha, beta T, loadC int) {
 	a := unsafe.Slice(ap, kc*mr)
 	b := unsafe.Slice(bp, kc*nr)
 	c := unsafe.Slice(cp, (mr-1)*ldc+nr)
 	for i := 0; i < mr; i++ {
-		for j := 0; j < nr; j += 4 {
-			var c0, c1, c2, c3 T
+		for j := 0; j < nr; j += 8 {
+			var c0, c1, c2, c3, c4, c5, c6, c7 T
 			for p := 0; p < kc; p++ {
 				a0 := a[p*mr+i]
-				bb := b[p*nr+j:][:4]
+				bb := b[p*nr+j:][:8]
 				c0 += a0 * bb[0]
 				c1 += a0 * bb[1]
 				c2 += a0 * bb[2]
 				c3 += a0 * bb[3]
+				c4 += a0 * bb[4]
+				c5 += a0 * bb[5]
+				c6 += a0 * bb[6]
+				c7 += a0 * bb[7]
 			}
-			r := c[i*ldc+j:][:4]
+			r := c[i*ldc+j:][:8]
 			if loadC == 0 {
 				r[0], r[1], r[2], r[3] = alpha*c0, alpha*c1, alpha*c2, alpha*c3
+				r[4], r[5], r[6], r[7] = alpha*c4, alpha*c5, alpha*c6, alpha*c7
 				continue
 			}
 			r[0] = alpha*c0 + beta*r[0]
 			r[1] = alpha*c1 + beta*r[1]
 			r[2] = alpha*c2 + beta*r[2]
 			r[3] = alpha*c3 + beta*r[3]
+			r[4] = alpha*c4 + beta*r[4]
+			r[5] = alpha*c5 + beta*r[5]
+			r[6] = alpha*c6 + beta*r[6]
+			r[7] = alpha*c7 + beta*r[7]
 		}
 	}
 }
