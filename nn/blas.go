@@ -1,21 +1,36 @@
 package nn
 
 import (
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 	G "gorgonia.org/gorgonia"
+
+	"offrl/nn/gemm"
 )
 
 // BLAS is a full BLAS implementation, as gorgonia takes it: gonum's
 // interfaces for the four element types.
 type BLAS = G.BLAS
 
-// UseBLAS makes every matrix product of this package run on b: those inside
-// compiled graphs (through gorgonia) and those of [Forward] (through
-// gonum's blas32 and blas64). The default is gonum's pure-Go BLAS. Call it
-// once at start-up, before building graphs; it is not safe to call while
-// programs run.
+// matmul is the float32 matrix multiply of compiled programs and of
+// [Forward]: nn/gemm's packed SIMD kernel on one goroutine unless
+// [UseBLAS] replaced it. One goroutine is the measured default: at these
+// sizes (batch 256, widths 256–750) splitting each product across two
+// cores gains less than running a second job on the other core (see the
+// README's speed section).
+var matmul blas.Float32Level3 = gemm.Implementation{}
+
+// UseBLAS makes every matrix product of this package run on b: those of
+// compiled programs and of [Forward], and those gorgonia and gonum's
+// blas32 and blas64 wrappers run. The default is [gemm.Implementation] on
+// one goroutine; gemm.Implementation{Threads: 2} splits each product, and
+// nn/gemm/openblas (build tags cgo and openblas) calls OpenBLAS. Call it
+// once at start-up, before compiling programs: a compiled program keeps
+// the BLAS it was compiled with. It is not safe to call while programs
+// run.
 func UseBLAS(b BLAS) {
+	matmul = b
 	G.Use(b)
 	blas32.Use(b)
 	blas64.Use(b)

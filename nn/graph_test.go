@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"offrl/nn/gemm"
 )
 
 // lossFn builds a scalar loss of an MLP on graph g.
@@ -229,7 +231,7 @@ func (c *countingBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, 
 func TestUseBLASReachesGraphsAndForward(t *testing.T) {
 	c := &countingBLAS{}
 	UseBLAS(c)
-	defer UseBLAS(gonum.Implementation{})
+	defer UseBLAS(gemm.Implementation{})
 
 	rng := rand.New(rand.NewPCG(1, 1))
 	m := NewMLP("net", []int{4, 8, 2}, ReLU, Identity, rng)

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -62,6 +61,7 @@ type MLP struct {
 	Layers []*Linear
 	Hidden Activation
 	Output Activation
+	params Params // Layers' parameters, made by the first Params call
 }
 
 // NewMLP builds an MLP with the given layer widths, sizes[0] being the
@@ -76,6 +76,7 @@ func NewMLP(name string, sizes []int, hidden, output Activation, rng *rand.Rand)
 	for i := 0; i+1 < len(sizes); i++ {
 		m.Layers = append(m.Layers, NewLinear(fmt.Sprintf("%s.%d", name, i), sizes[i], sizes[i+1], rng))
 	}
+	m.Params() // made here, so that later calls only read
 	return m
 }
 
@@ -84,12 +85,16 @@ func (m *MLP) In() int  { return m.Layers[0].In }
 func (m *MLP) Out() int { return m.Layers[len(m.Layers)-1].Out }
 
 // Params lists the MLP's parameters in layer order, weight before bias.
+// The list is made once; its capacity equals its length, so appending to
+// it copies rather than writing into the MLP's own list.
 func (m *MLP) Params() Params {
-	var ps Params
-	for _, l := range m.Layers {
-		ps = append(ps, l.W, l.B)
+	if len(m.params) != 2*len(m.Layers) {
+		m.params = nil
+		for _, l := range m.Layers {
+			m.params = append(m.params, l.W, l.B)
+		}
 	}
-	return ps
+	return m.params[:len(m.params):len(m.params)]
 }
 
 // activation returns the activation that follows layer i.
@@ -129,11 +134,12 @@ type Forward struct {
 	m     *MLP
 	batch int
 	bufs  [][]float32
+	blas  blas.Float32Level3
 }
 
 // NewForward prepares a forward pass of m for up to batch rows.
 func (m *MLP) NewForward(batch int) *Forward {
-	f := &Forward{m: m, batch: batch}
+	f := &Forward{m: m, batch: batch, blas: matmul}
 	for _, l := range m.Layers {
 		f.bufs = append(f.bufs, make([]float32, batch*l.Out))
 	}
@@ -154,10 +160,8 @@ func (f *Forward) Run(x []float32, rows int) []float32 {
 		for r := 0; r < rows; r++ {
 			copy(out[r*l.Out:(r+1)*l.Out], l.B.Value)
 		}
-		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
-			blas32.General{Rows: rows, Cols: l.In, Stride: l.In, Data: in},
-			blas32.General{Rows: l.In, Cols: l.Out, Stride: l.Out, Data: l.W.Value},
-			1, blas32.General{Rows: rows, Cols: l.Out, Stride: l.Out, Data: out})
+		f.blas.Sgemm(blas.NoTrans, blas.NoTrans, rows, l.Out, l.In, 1, in, l.In,
+			l.W.Value, l.Out, 1, out, l.Out)
 		activateInPlace(f.m.activation(i), out)
 		in = out
 	}

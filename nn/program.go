@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/blas/blas32"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -59,7 +58,7 @@ func (g *Graph) compile(loss *Node, wrt Params, native bool) (*Program, error) {
 		}
 		keep = append(keep, gradNodes...)
 	}
-	plan, err := newPlan(g.g, keep, blas32.Implementation(), native)
+	plan, err := newPlan(g.g, keep, matmul, native)
 	if err != nil {
 		return nil, fmt.Errorf("compiling graph: %w", err)
 	}

@@ -216,3 +216,22 @@ func BenchmarkUpdate(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
 }
+
+// In steady state a training step allocates nothing.
+func TestUpdateDoesNotAllocate(t *testing.T) {
+	spec := Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: 4}
+	v := newVAE(t, small(), spec)
+	rng := rand.New(rand.NewPCG(5, 5))
+	s := []float32{0, 0, 1, 1, 2, 2, 3, 3}
+	a := []float32{0.1, 0.2, 0.3, 0.4}
+	w := []float32{1, 0, 1, 1}
+	step := func() {
+		if _, err := v.Update(s, a, w, rng); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if n := testing.AllocsPerRun(50, step); n != 0 {
+		t.Errorf("%v allocations per step, want 0", n)
+	}
+}

@@ -354,3 +354,24 @@ func BenchmarkUpdate(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
 }
+
+// In steady state an update allocates nothing.
+func TestUpdateDoesNotAllocate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	buf := randomBuffer(rng, 500, 5, 2)
+	a := newAgent(t, smallConfig(), Spec{ObsDim: 5, ActDim: 2, MaxAction: 1, BatchSize: 32,
+		Steps: 1000})
+	batch := buf.NewBatch(32)
+	step := func() {
+		if err := buf.Sample(rng, batch); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Update(batch, rng); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if n := testing.AllocsPerRun(50, step); n != 0 {
+		t.Errorf("%v allocations per update, want 0", n)
+	}
+}
