@@ -252,7 +252,11 @@ func (p *plan) add(g *G.ExprGraph, n *G.Node, kids []*G.Node, b blas.Float32Leve
 	p.vals[n] = out
 	var run func() error
 	if native {
-		run = kernel(op, name, shape, kids, in, out, b)
+		if x := p.reluInput(g, n, kids); x != nil {
+			run, name = reluKernel(x, out), "relu"
+		} else {
+			run = kernel(op, name, shape, kids, in, out, b)
+		}
 	}
 	if run == nil {
 		run = fallback(op, kids, in, out)
@@ -268,6 +272,37 @@ func (p *plan) add(g *G.ExprGraph, n *G.Node, kids []*G.Node, b blas.Float32Leve
 }
 
 func isStopGradient(op G.Op) bool { _, ok := op.(stopGradientOp); return ok }
+
+// reluInput recognises gorgonia's ReLU, x ⊙ (x ≥ 0), and returns x's
+// buffer, or nil. The mask stays a node of its own: the backward pass
+// multiplies gradients by it.
+func (p *plan) reluInput(g *G.ExprGraph, n *G.Node, kids []*G.Node) []float32 {
+	if n.Op().String() != "⊙ false" || len(kids) != 2 || kids[1].Op() == nil ||
+		kids[1].Op().String() != ">= true" {
+		return nil
+	}
+	mk := children(g, kids[1])
+	if len(mk) != 2 || mk[0] != kids[0] || !mk[1].IsScalar() || mk[1].Op() == nil ||
+		!isType(mk[1].Op(), "constantScalar") {
+		return nil
+	}
+	if zero, ok := p.vals[mk[1]]; !ok || zero[0] != 0 {
+		return nil
+	}
+	return p.vals[kids[0]]
+}
+
+// reluKernel writes max(x, 0): one pass over x instead of a pass over x
+// and its mask. (x ⊙ mask gives −0 where max gives +0; no later op can
+// tell them apart but a division by the result.)
+func reluKernel(x, out []float32) func() error {
+	return func() error {
+		for i, v := range x[:len(out)] {
+			out[i] = max(v, 0)
+		}
+		return nil
+	}
+}
 
 // float32Data returns a value's elements; a scalar gives one.
 func float32Data(v G.Value) ([]float32, error) {
@@ -445,31 +480,25 @@ func compareScalarKernel(sym string, a, b, out []float32) func() error {
 	default:
 		return nil
 	}
+	sign, negate := float32(1), uint32(0)
+	if flip {
+		sign = -1
+	}
+	if not {
+		negate = 1
+	}
 	return func() error {
 		s := b[0]
 		a := a[:len(out)]
 		for i, x := range a {
-			d := x - s
-			if flip {
-				d = s - x
-			}
-			m := nonNegative(d)
-			if not {
-				m = 1 - m
-			}
-			out[i] = m
+			// d ≥ 0 (−0 included) without a branch: the sign bit is
+			// clear, or every other bit is zero. A NaN gives 0 or 1.
+			bits := math.Float32bits(sign * (x - s))
+			nonNeg := bits>>31 ^ 1 | uint32((uint64(bits<<1)-1)>>63)
+			out[i] = float32(nonNeg ^ negate)
 		}
 		return nil
 	}
-}
-
-// nonNegative is 1 for d ≥ 0 (including −0) and 0 for d < 0, without a
-// branch. A NaN gives an arbitrary 0 or 1.
-func nonNegative(d float32) float32 {
-	bits := math.Float32bits(d)
-	neg := bits >> 31
-	zero := uint32((uint64(bits<<1) - 1) >> 63) // 1 for ±0
-	return float32((neg ^ 1) | zero)
 }
 
 // addRowKernel adds the row vector b to every row of a, the bias add.

@@ -229,6 +229,21 @@ func TestSkipsGradientsNobodyAsked(t *testing.T) {
 		}
 		return n
 	}
+	relus := 0
+	g := NewGraph()
+	_ = critic.Apply(g, g.Input("x", 4, 8).Node)
+	prog, err := g.Compile(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range prog.plan.steps {
+		if s.name == "relu" {
+			relus++
+		}
+	}
+	if relus != 1 {
+		t.Errorf("%d fused ReLU steps in a one-hidden-layer MLP, want 1", relus)
+	}
 	if got := count(actor.Params()); got != 2 {
 		t.Errorf("actor step runs %d weight-gradient products, want 2 (the actor's)", got)
 	}
