@@ -49,7 +49,8 @@ unit:
 ## input is saved under the package's testdata/fuzz/ for the unit tests.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./datasets:FuzzRead ./datasets:FuzzValidate ./datasets:FuzzParseManifest \
-	./datasets:FuzzParseID ./datasets:FuzzParseProgress ./nn:FuzzParseSafetensors
+	./datasets:FuzzParseID ./datasets:FuzzParseProgress ./nn:FuzzParseSafetensors \
+	./nn/gemm:FuzzSgemm
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

@@ -35,3 +35,9 @@ func UseBLAS(b BLAS) {
 	blas32.Use(b)
 	blas64.Use(b)
 }
+
+// UseThreads makes matrix products use n goroutines each (n ≤ 1: the
+// calling goroutine only), through [UseBLAS] with nn/gemm. Results do not
+// depend on n: every element of a product is summed in the same order
+// whichever goroutine computes it.
+func UseThreads(n int) { UseBLAS(gemm.Implementation{Threads: max(n, 1)}) }

@@ -3,8 +3,11 @@ package vae
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
+
+	"offrl/nn"
 )
 
 func small() Config {
@@ -180,6 +183,10 @@ func TestValidateNamesKey(t *testing.T) {
 // act 6, latent 12, 750-750 encoder and decoder, batch 256), the unit the
 // PyTorch reference times.
 func BenchmarkUpdate(b *testing.B) {
+	// Products use as many goroutines as the benchmark's -cpu, as PyTorch
+	// uses its --threads.
+	nn.UseThreads(runtime.GOMAXPROCS(0))
+	defer nn.UseThreads(1)
 	rng := rand.New(rand.NewPCG(1, 2))
 	const n = 100_000
 	states := make([]float32, n*17)

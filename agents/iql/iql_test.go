@@ -3,6 +3,7 @@ package iql
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -333,6 +334,10 @@ func TestPrepare(t *testing.T) {
 // (obs 17, act 6, batch 256, 256-256 networks), the unit the PyTorch
 // reference times.
 func BenchmarkUpdate(b *testing.B) {
+	// Products use as many goroutines as the benchmark's -cpu, as PyTorch
+	// uses its --threads.
+	nn.UseThreads(runtime.GOMAXPROCS(0))
+	defer nn.UseThreads(1)
 	rng := rand.New(rand.NewPCG(1, 2))
 	buf := randomBuffer(rng, 100_000, 17, 6)
 	agent, err := New(DefaultConfig(), Spec{ObsDim: 17, ActDim: 6, MaxAction: 1, BatchSize: 256, Steps: 1_000_000}, rng)

@@ -3,6 +3,7 @@ package td3bc
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"offrl/nn"
@@ -186,6 +187,10 @@ func contains(s, sub string) bool {
 // HalfCheetah-shaped problem (obs 17, act 6, batch 256, 256-256 networks),
 // the unit the PyTorch reference times.
 func BenchmarkUpdate(b *testing.B) {
+	// Products use as many goroutines as the benchmark's -cpu, as PyTorch
+	// uses its --threads.
+	nn.UseThreads(runtime.GOMAXPROCS(0))
+	defer nn.UseThreads(1)
 	rng := rand.New(rand.NewPCG(1, 2))
 	buf := replay.New(100_000, 17, 6)
 	tr := replay.Transition{Obs: make([]float32, 17), Action: make([]float32, 6), NextObs: make([]float32, 17)}

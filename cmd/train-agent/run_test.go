@@ -48,6 +48,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"unparsable value", []string{"--steps", "abc"}, "abc"},
 		{"extra argument", []string{"now"}, "now"},
 		{"zero episodes", []string{"--eval-episodes", "0"}, "eval_episodes"},
+		{"zero threads", []string{"--threads", "0"}, "--threads 0"},
 		{"missing dataset file", []string{"--dataset", filepath.Join(dir, "missing.parquet")}, "missing.parquet"},
 		{"unknown env", []string{"--env", "Nope-v0"}, "Nope-v0"},
 		{"bad steps", []string{"--steps", "-3", "--dataset", "pendulum-medium-v0", "--data-dir", dir}, "steps"},
