@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"offrl/internal/race"
+
 	"offrl/nn"
 	"offrl/replay"
 )
@@ -362,6 +364,9 @@ func BenchmarkUpdate(b *testing.B) {
 
 // In steady state an update allocates nothing.
 func TestUpdateDoesNotAllocate(t *testing.T) {
+	if race.Enabled {
+		t.Skip("-race makes sync.Pool drop items, so pooled scratch is made again")
+	}
 	rng := rand.New(rand.NewPCG(3, 3))
 	buf := randomBuffer(rng, 500, 5, 2)
 	a := newAgent(t, smallConfig(), Spec{ObsDim: 5, ActDim: 2, MaxAction: 1, BatchSize: 32,
