@@ -589,8 +589,8 @@ func binaryLoop(a, b, out []float32, f func(x, y float32) float32) func() error 
 	}
 }
 
-// addKernel and mulKernel are the two hottest elementwise ops; the
-// equal-length cases run vectorised.
+// addKernel and mulKernel are the two hottest elementwise ops. Their
+// loops run vectorised, except a scalar added to a tensor, which is rare.
 func addKernel(a, b, out []float32) func() error {
 	return func() error {
 		switch {
