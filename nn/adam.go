@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"offrl/nn/internal/vec"
 )
 
 // Adam is the Adam optimiser (Kingma & Ba 2015, Algorithm 1) in the form
@@ -42,13 +44,9 @@ func (a *Adam) Update() {
 	sqrtBC2 := float32(math.Sqrt(1 - math.Pow(a.Beta2, t)))
 	b1, b2, eps := float32(a.Beta1), float32(a.Beta2), float32(a.Eps)
 	for i, p := range a.Params {
-		m, v := a.M[i], a.V[i]
-		for j, g := range p.Grad {
-			m[j] = b1*m[j] + (1-b1)*g
-			v[j] = b2*v[j] + (1-b2)*g*g
-			denom := float32(math.Sqrt(float64(v[j])))/sqrtBC2 + eps
-			p.Value[j] -= stepSize * m[j] / denom
-		}
+		// The kernel rounds every operation as the scalar formula above
+		// would, so results (and resumed runs) do not depend on the CPU.
+		vec.Adam(p.Value, p.Grad, a.M[i], a.V[i], b1, b2, stepSize, sqrtBC2, eps)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"offrl/nn/internal/vec"
 )
 
 // This file executes a gorgonia expression graph, after gorgonia has
@@ -297,9 +299,7 @@ func (p *plan) reluInput(g *G.ExprGraph, n *G.Node, kids []*G.Node) []float32 {
 // tell them apart but a division by the result.)
 func reluKernel(x, out []float32) func() error {
 	return func() error {
-		for i, v := range x[:len(out)] {
-			out[i] = max(v, 0)
-		}
+		vec.Relu(out, x)
 		return nil
 	}
 }
@@ -453,10 +453,7 @@ func binaryKernel(name string, shape tensor.Shape, kids []*G.Node, in [][]float3
 
 func subKernel(a, b, out []float32) func() error {
 	return func() error {
-		a, b := a[:len(out)], b[:len(out)]
-		for i := range out {
-			out[i] = a[i] - b[i]
-		}
+		vec.Sub(out, a, b)
 		return nil
 	}
 }
@@ -487,6 +484,14 @@ func compareScalarKernel(sym string, a, b, out []float32) func() error {
 	if not {
 		negate = 1
 	}
+	if sym == ">=" {
+		// The mask of every ReLU: vectorised, and a NaN difference
+		// gives 0, as x ≥ s is false for a NaN.
+		return func() error {
+			vec.GEZeroMask(out, a, b[0])
+			return nil
+		}
+	}
 	return func() error {
 		s := b[0]
 		a := a[:len(out)]
@@ -504,12 +509,7 @@ func compareScalarKernel(sym string, a, b, out []float32) func() error {
 // addRowKernel adds the row vector b to every row of a, the bias add.
 func addRowKernel(a, b, out []float32, cols int) func() error {
 	return func() error {
-		for r := 0; r+cols <= len(out); r += cols {
-			o, x := out[r:r+cols], a[r:r+cols]
-			for c, y := range b[:cols] {
-				o[c] = x[c] + y
-			}
-		}
+		vec.AddRow(out, a, b[:cols])
 		return nil
 	}
 }
@@ -589,17 +589,13 @@ func binaryLoop(a, b, out []float32, f func(x, y float32) float32) func() error 
 	}
 }
 
-// addKernel and mulKernel are the two hottest elementwise ops, written
-// out so that the loops inline.
+// addKernel and mulKernel are the two hottest elementwise ops. Their
+// loops run vectorised, except a scalar added to a tensor, which is rare.
 func addKernel(a, b, out []float32) func() error {
 	return func() error {
 		switch {
 		case len(a) == len(out) && len(b) == len(out):
-			b = b[:len(out)]
-			a = a[:len(out)]
-			for i := range out {
-				out[i] = a[i] + b[i]
-			}
+			vec.Add(out, a, b)
 		case len(a) == len(out):
 			y := b[0]
 			for i, x := range a[:len(out)] {
@@ -619,21 +615,12 @@ func mulKernel(a, b, out []float32) func() error {
 	return func() error {
 		switch {
 		case len(a) == len(out) && len(b) == len(out):
-			b = b[:len(out)]
-			a = a[:len(out)]
-			for i := range out {
-				out[i] = a[i] * b[i]
-			}
+			vec.Mul(out, a, b)
 		case len(a) == len(out):
-			y := b[0]
-			for i, x := range a[:len(out)] {
-				out[i] = x * y
-			}
+			vec.MulScalar(out, a, b[0])
 		default:
-			x := a[0]
-			for i, y := range b[:len(out)] {
-				out[i] = x * y
-			}
+			// x·y = y·x exactly, so the scalar may be the right operand.
+			vec.MulScalar(out, b, a[0])
 		}
 		return nil
 	}
@@ -728,12 +715,7 @@ func sumKernel(name string, shape tensor.Shape, x, out []float32) func() error {
 		acc := make([]float64, cols)
 		return func() error {
 			clear(acc)
-			for r := range rows {
-				row := x[r*cols : (r+1)*cols]
-				for c, v := range row {
-					acc[c] += float64(v)
-				}
-			}
+			vec.SumRowsInto(acc, x, rows, cols)
 			for c, v := range acc {
 				out[c] = float32(v)
 			}

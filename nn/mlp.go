@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/mat"
+
+	"offrl/nn/internal/vec"
 )
 
 // Activation is an elementwise non-linearity applied after a layer.
@@ -171,9 +173,7 @@ func (f *Forward) Run(x []float32, rows int) []float32 {
 func activateInPlace(a Activation, v []float32) {
 	switch a {
 	case ReLU:
-		for i, x := range v {
-			v[i] = max(x, 0) // branch-free; a branch mispredicts on half the inputs
-		}
+		vec.Relu(v, v)
 	case Tanh:
 		for i, x := range v {
 			v[i] = float32(math.Tanh(float64(x)))

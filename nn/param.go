@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"offrl/nn/internal/vec"
 )
 
 // Param is one trainable tensor: its values, its gradient and its shape.
@@ -82,9 +84,7 @@ func SoftUpdate(target, source Params, tau float32) {
 		if len(s) != len(t.Value) {
 			panic(fmt.Sprintf("nn: SoftUpdate %s: %d values from %d", t.Name, len(t.Value), len(s)))
 		}
-		for j, v := range s {
-			t.Value[j] = tau*v + (1-tau)*t.Value[j]
-		}
+		vec.Axpby(t.Value, s, tau, 1-tau)
 	}
 }
 
