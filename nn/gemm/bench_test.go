@@ -3,20 +3,21 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Benchmark names: BenchmarkSgemm/256 is this package on the calling
-// goroutine; the Threads2 variants run Implementation{Threads: 2}, and the
-// Gonum variants gonum's pure-Go Sgemm/Dgemm (which itself uses all
-// GOMAXPROCS cores), for comparison.
-var (
-	two       = Implementation{Threads: 2}
-	gonumImpl = gonum.Implementation{}
-)
+// Benchmark names: BenchmarkSgemm/256 is this package with Threads equal
+// to GOMAXPROCS (go test -cpu N, as the PyTorch reference's --threads N),
+// and the Gonum variants gonum's pure-Go Sgemm/Dgemm (which itself uses
+// all GOMAXPROCS cores), for comparison.
+var gonumImpl = gonum.Implementation{}
+
+// cpus is this package on GOMAXPROCS goroutines.
+func cpus() Implementation { return Implementation{Threads: runtime.GOMAXPROCS(0)} }
 
 func randSlice[T float](n int) []T {
 	s := make([]T, n)
@@ -54,20 +55,14 @@ func squares[T float](b *testing.B, f gemmFunc[T]) {
 	}
 }
 
-// BenchmarkSgemm times this package's Sgemm on one goroutine.
-func BenchmarkSgemm(b *testing.B) { squares(b, Sgemm) }
-
-// BenchmarkSgemmThreads2 times Sgemm split across two goroutines.
-func BenchmarkSgemmThreads2(b *testing.B) { squares(b, two.Sgemm) }
+// BenchmarkSgemm times this package's Sgemm on GOMAXPROCS goroutines.
+func BenchmarkSgemm(b *testing.B) { squares(b, cpus().Sgemm) }
 
 // BenchmarkSgemmGonum times gonum's Sgemm, for comparison.
 func BenchmarkSgemmGonum(b *testing.B) { squares(b, gonumImpl.Sgemm) }
 
-// BenchmarkDgemm times this package's Dgemm on one goroutine.
-func BenchmarkDgemm(b *testing.B) { squares(b, Dgemm) }
-
-// BenchmarkDgemmThreads2 times Dgemm split across two goroutines.
-func BenchmarkDgemmThreads2(b *testing.B) { squares(b, two.Dgemm) }
+// BenchmarkDgemm times this package's Dgemm on GOMAXPROCS goroutines.
+func BenchmarkDgemm(b *testing.B) { squares(b, cpus().Dgemm) }
 
 // BenchmarkDgemmGonum times gonum's Dgemm, for comparison.
 func BenchmarkDgemmGonum(b *testing.B) { squares(b, gonumImpl.Dgemm) }
@@ -91,11 +86,8 @@ func shapes(b *testing.B, f gemmFunc[float32]) {
 	}
 }
 
-// BenchmarkSgemmShapes times the MLP shapes on one goroutine.
-func BenchmarkSgemmShapes(b *testing.B) { shapes(b, Sgemm) }
-
-// BenchmarkSgemmShapesThreads2 times the MLP shapes on two goroutines.
-func BenchmarkSgemmShapesThreads2(b *testing.B) { shapes(b, two.Sgemm) }
+// BenchmarkSgemmShapes times the MLP shapes on GOMAXPROCS goroutines.
+func BenchmarkSgemmShapes(b *testing.B) { shapes(b, cpus().Sgemm) }
 
 // BenchmarkSgemmShapesGonum times the MLP shapes with gonum's Sgemm.
 func BenchmarkSgemmShapesGonum(b *testing.B) { shapes(b, gonumImpl.Sgemm) }
