@@ -196,10 +196,24 @@ func packB[T float](dst, b []T, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 		cols := min(nr, nc-jr)
 		d := dst[jr*kc : jr*kc+nr*kc]
 		if !trans {
-			for p := range kc {
-				dp := d[p*nr : p*nr+nr]
-				copy(dp, b[(p0+p)*ldb+j0+jr:][:cols])
-				clear(dp[cols:])
+			// Whole panels (the common case) copy as fixed-size arrays,
+			// which compile to a few vector moves; copy() would call
+			// memmove for every 64-byte row.
+			switch {
+			case cols == 16 && nr == 16:
+				for p := range kc {
+					*(*[16]T)(d[p*16:]) = *(*[16]T)(b[(p0+p)*ldb+j0+jr:])
+				}
+			case cols == 8 && nr == 8:
+				for p := range kc {
+					*(*[8]T)(d[p*8:]) = *(*[8]T)(b[(p0+p)*ldb+j0+jr:])
+				}
+			default:
+				for p := range kc {
+					dp := d[p*nr : p*nr+nr]
+					copy(dp, b[(p0+p)*ldb+j0+jr:][:cols])
+					clear(dp[cols:])
+				}
 			}
 			continue
 		}
