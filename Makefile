@@ -64,7 +64,7 @@ bench:
 
 ## bench-ref: TD3+BC, IQL and VAE updates and s/dgemm next to PyTorch CPU at
 ## 1 and 2 threads (installs Debian's python3-torch and OpenBLAS with apt-get,
-## as root, when missing). BENCHTIME, TORCH_SECONDS, THREADS and OUT pass
+## as root, when missing). BENCHTIME, COUNT, TORCH_SECONDS, THREADS and OUT pass
 ## through to tools/bench-ref.sh.
 bench-ref:
 	@missing=""; \

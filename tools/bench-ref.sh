@@ -4,7 +4,10 @@
 # one ratio table (offrl / PyTorch; above 1 means offrl is faster).
 #
 # Environment:
-#   BENCHTIME  go -test.benchtime (default 5s)
+#   BENCHTIME  go -test.benchtime of one window (default 1s)
+#   COUNT      Go windows per benchmark (go -test.count), whose median is
+#              reported, as the reference reports the median of its windows
+#              (default 5)
 #   TORCH_SECONDS  the reference's timed seconds per benchmark, split into
 #              5 windows whose median is reported (default 5)
 #   THREADS    thread counts to run, GOMAXPROCS on the Go side (default "1 2")
@@ -21,7 +24,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-/usr/bin/python3}
-benchtime=${BENCHTIME:-5s}
+benchtime=${BENCHTIME:-1s}
+count=${COUNT:-5}
 threads_list=${THREADS:-1 2}
 
 die() { echo "bench-ref: $*" >&2; exit 1; }
@@ -48,7 +52,7 @@ case $(field "$info" blas) in
 *openblas* | *mkl* | *blis*) ;;
 *) echo "WARNING: torch is not using an optimised BLAS; install libopenblas0-pthread" >&2 ;;
 esac
-echo "go benchtime $benchtime, torch ${torch_seconds}s per benchmark, threads $threads_list, raw output in ${OUT:-a temp dir}"
+echo "go $count × $benchtime (median), torch ${torch_seconds}s per benchmark, threads $threads_list, raw output in ${OUT:-a temp dir}"
 echo
 
 # Go benchmarks: name|package|benchmark regexp.
@@ -78,12 +82,12 @@ for suite in "${suites[@]}"; do
 	ready[$name]=1
 done
 
-# metric FILE NAME UNIT prints the value of UNIT on the benchmark line whose
-# name, less any -N GOMAXPROCS suffix, is NAME.
+# metric FILE NAME UNIT prints the median value of UNIT over the benchmark
+# lines whose name, less any -N GOMAXPROCS suffix, is NAME.
 metric() {
 	awk -v name="$2" -v unit="$3" '{ n = $1; sub(/-[0-9]+$/, "", n) }
-		n == name { for (i = 2; i < NF; i++) if ($(i+1) == unit) v = $i }
-		END { if (v != "") print v }' "$1"
+		n == name { for (i = 2; i < NF; i++) if ($(i+1) == unit) print $i }' "$1" |
+		sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
 rows=()
@@ -93,7 +97,7 @@ for threads in $threads_list; do
 		[[ -n ${ready[$name]:-} ]] || continue
 		raw="$out/go-$name-t$threads.txt"
 		"$bin/$name.test" -test.run '^$' -test.bench "$re" -test.benchtime "$benchtime" \
-			-test.cpu "$threads" >"$raw" 2>&1 || { cat "$raw" >&2; die "$pkg's benchmark failed"; }
+			-test.count "$count" -test.cpu "$threads" >"$raw" 2>&1 || { cat "$raw" >&2; die "$pkg's benchmark failed"; }
 	done
 	json="$out/torch-t$threads.json"
 	"$python" tools/bench/torch_ref.py --threads "$threads" --seconds "$torch_seconds" >"$json" ||
