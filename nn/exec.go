@@ -41,10 +41,11 @@ type plan struct {
 	fallbacks []string
 }
 
-// step is one kernel call; name is the op for error messages.
+// step is one kernel call; name is the op and shape its result's, for
+// error messages and Program.Steps.
 type step struct {
-	name string
-	run  func() error
+	name, shape string
+	run         func() error
 }
 
 // run executes every step in order.
@@ -269,7 +270,7 @@ func (p *plan) add(g *G.ExprGraph, n *G.Node, kids []*G.Node, b blas.Float32Leve
 		p.fallbacks = append(p.fallbacks, fmt.Sprintf("%s%v of %s", name, shape,
 			strings.Join(shapes, ", ")))
 	}
-	p.steps = append(p.steps, step{name: name, run: run})
+	p.steps = append(p.steps, step{name: name, shape: fmt.Sprint(shape), run: run})
 	return nil
 }
 

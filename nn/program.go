@@ -88,6 +88,17 @@ func (p *Program) Run() error {
 	return nil
 }
 
+// Steps lists the kernel calls of one run, in order, as "op shape" (for
+// example "Aᵀ × B (256, 750)" or "relu (256, 256)"): what a run computes,
+// for profiling and for checking that nothing unneeded runs.
+func (p *Program) Steps() []string {
+	out := make([]string, len(p.plan.steps))
+	for i, s := range p.plan.steps {
+		out[i] = s.name + " " + s.shape
+	}
+	return out
+}
+
 // Close releases the program's resources; it is kept for symmetry with
 // gorgonia's machines and never fails.
 func (p *Program) Close() error { return nil }
