@@ -326,3 +326,35 @@ func TestCompareScalarKernel(t *testing.T) {
 		}
 	}
 }
+
+// Two programs on one graph: node values come from the one that ran last.
+func TestTwoProgramsOnOneGraph(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	m := NewMLP("m", []int{3, 4, 1}, ReLU, Identity, rng)
+	g := NewGraph()
+	x := g.Input("x", 2, 3)
+	for i := range x.Data {
+		x.Data[i] = float32(i) - 2
+	}
+	out := m.Apply(g, x.Node)
+	loss := Mean(Square(out))
+	train, err := g.Compile(loss, m.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwd, err := g.Compile(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float32(nil), m.NewForward(2).Run(x.Data, 2)...)
+	if err := train.Run(); err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, "after the training program", 0, out.Value(), want)
+	m.Layers[1].B.Value[0] += 1 // change the output; only a new run sees it
+	if err := fwd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, "after the forward program", 0, out.Value(),
+		[]float32{want[0] + 1, want[1] + 1})
+}

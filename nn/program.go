@@ -29,7 +29,7 @@ type Program struct {
 // forward.
 //
 // Node values read after a run come from the program of their graph that
-// was compiled last.
+// ran last (or, before any run, was compiled last).
 func (g *Graph) Compile(loss *Node, wrt Params) (*Program, error) {
 	return g.compile(loss, wrt, true)
 }
@@ -79,6 +79,7 @@ func (g *Graph) compile(loss *Node, wrt Params, native bool) (*Program, error) {
 // every forward node holds its value and each trained parameter's Grad
 // holds ∂loss/∂parameter for this run (not accumulated across runs).
 func (p *Program) Run() error {
+	p.graph.vals = p.plan.vals // Node.Value reads the program run last
 	if err := p.plan.run(); err != nil {
 		return fmt.Errorf("running graph: %w", err)
 	}
