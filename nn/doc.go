@@ -16,7 +16,11 @@
 // by every graph that uses them. [Forward] evaluates an MLP outside any
 // graph (acting, target networks) with the same weights.
 //
-// The matrix multiply underneath is gonum's BLAS, reached by gorgonia and by
-// [Forward] alike; the executor is gorgonia's tape machine behind
-// [Program.Run]. Both can be swapped without touching agents.
+// gorgonia derives each program's backward graph; [Program.Run] executes
+// it with this package's kernels over buffers made at compile time (see
+// exec.go), so a run allocates nothing and computes only what the loss,
+// the requested gradients and the caller's nodes need. Matrix products
+// run on nn/gemm (AVX2+FMA assembly where the CPU has it) on one
+// goroutine; [UseThreads] and [UseBLAS] change that without touching
+// agents, and never change results.
 package nn
