@@ -21,6 +21,6 @@
 // exec.go), so a run allocates nothing and computes only what the loss,
 // the requested gradients and the caller's nodes need. Matrix products
 // run on nn/gemm (AVX2+FMA assembly where the CPU has it) on one
-// goroutine; [UseThreads] and [UseBLAS] change that without touching
-// agents, and never change results.
+// goroutine; [UseThreads] (which never changes results) and [UseBLAS]
+// change that without touching agents.
 package nn
