@@ -356,3 +356,27 @@ func FuzzSgemm(f *testing.F) {
 		})
 	})
 }
+
+// TestThreadsDoNotChangeResults checks the promise nn.UseThreads makes:
+// splitting C across goroutines computes every element in the same order,
+// so the bits equal those of one goroutine.
+func TestThreadsDoNotChangeResults(t *testing.T) {
+	for _, s := range [][3]int{{256, 256, 256}, {256, 750, 750}, {300, 257, 145}, {97, 1000, 33}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randSlice[float32](m*k), randSlice[float32](k*n)
+		c0 := randSlice[float32](m * n)
+		want := append([]float32(nil), c0...)
+		Implementation{}.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 0.7, a, k, b, k, 0.3, want, n)
+		for _, threads := range []int{2, 3, 5} {
+			got := append([]float32(nil), c0...)
+			Implementation{Threads: threads}.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 0.7, a, k,
+				b, k, 0.3, got, n)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%dx%dx%d on %d goroutines: C[%d] = %v, one goroutine %v",
+						m, n, k, threads, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
