@@ -154,7 +154,7 @@ func (c *compiler) finishMass() error {
 			}
 		}
 		if b.Mass < mjMinVal {
-			return fmt.Errorf("%s: body %q: geoms have zero mass", c.file, b.Name)
+			return c.errf(c.bodies[bi], "", "", "geoms have zero total mass")
 		}
 		for k := range 3 {
 			com[k] /= b.Mass
@@ -176,7 +176,7 @@ func (c *compiler) finishMass() error {
 		var err error
 		b.IQuat, b.Inertia, err = principal(t)
 		if err != nil {
-			return fmt.Errorf("%s: body %q: %w", c.file, b.Name, err)
+			return c.errf(c.bodies[bi], "", "", "%v", err)
 		}
 	}
 	if tm := m.Compiler.SetTotalMass; tm > 0 {
@@ -185,7 +185,8 @@ func (c *compiler) finishMass() error {
 			total += b.Mass
 		}
 		if total < mjMinVal {
-			return fmt.Errorf("%s: settotalmass: model has zero mass", c.file)
+			return c.errf(c.comp, "settotalmass", c.comp.Attr["settotalmass"],
+				"the model has zero mass")
 		}
 		// MuJoCo 2.2.2 mjCModel::Compile: scale = settotalmass / total,
 		// applied to every body's mass and inertia.

@@ -76,8 +76,9 @@ var schema = map[string]elemSpec{
 	"option": {attrs: []string{"timestep", "gravity", "integrator", "density",
 		"viscosity"}},
 	// nstack and nuser_geom only size MuJoCo's memory and user arrays.
-	"size":      {attrs: []string{"nstack", "nuser_geom"}},
-	"default":   {attrs: []string{"class"}, children: []string{"default", "joint", "geom", "site", "motor", "tendon"}},
+	"size": {attrs: []string{"nstack", "nuser_geom"}},
+	"default": {attrs: []string{"class"},
+		children: []string{"default", "joint", "geom", "site", "motor", "tendon"}},
 	"worldbody": {children: []string{"body", "geom", "site"}},
 	"body": {attrs: []string{"name", "pos", "quat", "axisangle", "childclass"},
 		children: []string{"body", "joint", "geom", "site"}},
@@ -146,7 +147,12 @@ func ParseTree(r io.Reader, filename string) (*Node, error) {
 		}
 		if err != nil {
 			line, _ := dec.InputPos()
-			return nil, &ParseError{File: filename, Line: line, Msg: "malformed XML: " + err.Error()}
+			where := ""
+			if len(stack) > 0 {
+				where = " inside <" + stack[len(stack)-1].Tag + ">" // innermost open element
+			}
+			return nil, &ParseError{File: filename, Line: line,
+				Msg: "malformed XML" + where + ": " + err.Error()}
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:

@@ -219,6 +219,9 @@ type compiler struct {
 	classes map[string]*defClass
 	degree  bool
 	joints  map[string]int
+	bodies  []*Node // element of each body, for error messages (world: nil)
+	comp    *Node   // the <compiler> element, nil if none
+	sawMain bool    // a top-level <default> was read
 }
 
 // Compile turns a parsed MJCF tree into a Model.
@@ -258,6 +261,7 @@ func Compile(root *Node, filename string) (*Model, error) {
 			return nil, err
 		}
 	}
+	c.bodies = []*Node{nil}
 	m.Bodies = []Body{{Name: "world", Quat: Quat{1, 0, 0, 0}, IQuat: Quat{1, 0, 0, 0},
 		JntAdr: -1, DofAdr: -1}}
 	if world != nil {
@@ -289,6 +293,7 @@ func (c *compiler) errf(n *Node, attr, val, format string, args ...any) error {
 }
 
 func (c *compiler) compiler(n *Node) error {
+	c.comp = n
 	if v, ok := n.attrString("angle"); ok {
 		switch v {
 		case "degree":
@@ -353,10 +358,11 @@ func (c *compiler) defaults(n *Node, parent *defClass) error {
 		if hasName && name != "main" {
 			return c.errf(n, "class", name, "the top-level default class must be main")
 		}
-		cl = c.classes["main"]
-		if len(cl.attrs) > 0 {
+		if c.sawMain {
 			return c.errf(n, "", "", "more than one top-level <default>")
 		}
+		c.sawMain = true
+		cl = c.classes["main"]
 	} else {
 		if !hasName || name == "" {
 			return c.errf(n, "", "", "nested <default> needs a class attribute")
@@ -597,6 +603,7 @@ func (c *compiler) body(n *Node, parent int, childclass *defClass) error {
 		return err
 	}
 	c.m.Bodies = append(c.m.Bodies, b)
+	c.bodies = append(c.bodies, n)
 	return c.bodyContents(n, len(c.m.Bodies)-1, childclass)
 }
 

@@ -24,9 +24,8 @@ const (
 // info is a parsed `mjoracle info` file: key → whitespace-separated fields.
 type info map[string][]string
 
-func readInfo(t *testing.T, name string) info {
+func readInfo(t *testing.T, path string) info {
 	t.Helper()
-	path := filepath.Join("..", "mujoco", "testdata", name+".info")
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("golden info: %v", err)
@@ -126,16 +125,51 @@ func b2f(b bool) float64 {
 	return 0
 }
 
+// loadFile compiles an MJCF file from disk.
+func loadFile(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Parse(f, path)
+}
+
 // TestModelsMatchMuJoCo compares every compiled quantity of the seven
-// models with the golden `mjoracle info` output of MuJoCo 2.2.2.
+// embedded models, and of testdata/classes.xml (default classes, 3-D
+// inertia, boxes, cylinders, degrees), with the golden `mjoracle info`
+// output of MuJoCo 2.2.2.
 func TestModelsMatchMuJoCo(t *testing.T) {
+	type tc struct {
+		name, info string
+		load       func() (*Model, error)
+		// axisTol bounds the error of the inertia tensor rebuilt from the
+		// principal frame (relative to the largest moment) and of dof_M0.
+		axisTol float64
+	}
+	var cases []tc
 	for _, name := range modelNames {
-		t.Run(name, func(t *testing.T) {
-			m, err := Load(name)
+		cases = append(cases, tc{name, filepath.Join("..", "mujoco", "testdata", name+".info"),
+			func() (*Model, error) { return Load(name) }, relTol})
+	}
+	// MuJoCo 2.2.2's own 3×3 eigensolver (mjuu_eig3, user_util.cc) is a
+	// Jacobi iteration that stops once a rotation's cosine exceeds 1 − 1e-12,
+	// i.e. rotations under ~1.4e-6 rad are dropped, so its principal axes
+	// for a body whose geoms are not all aligned with one common principal
+	// axis are off by up to ~1e-6 rad (the principal moments are still
+	// exact to second order). Body "foot" of classes.xml is such a body;
+	// the seven Gymnasium models have none (their one multi-geom body, the
+	// cheetah torso, is diagonalised by a single rotation).
+	cases = append(cases, tc{"classes", filepath.Join("testdata", "classes.info"),
+		func() (*Model, error) { return loadFile(filepath.Join("testdata", "classes.xml")) },
+		5e-6})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := c.load()
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := readInfo(t, name)
+			in := readInfo(t, c.info)
 			checkStr(t, in, "model_name", m.Name)
 			for _, c := range []struct {
 				key string
@@ -161,7 +195,7 @@ func TestModelsMatchMuJoCo(t *testing.T) {
 			checkFloats(t, in, "tolerance", []float64{o.Tolerance})
 			checkFloats(t, in, "qpos0", m.Qpos0)
 			checkFloats(t, in, "qpos_spring", m.QposSpring)
-			checkBodies(t, in, m)
+			checkBodies(t, in, m, c.axisTol)
 			checkJoints(t, in, m)
 			checkGeoms(t, in, m)
 			checkSites(t, in, m)
@@ -171,12 +205,20 @@ func TestModelsMatchMuJoCo(t *testing.T) {
 			for i := range diag {
 				diag[i] = M[i][i]
 			}
-			checkFloats(t, in, "dof_M0", diag)
+			want := in.floats(t, "dof_M0")
+			if len(want) != len(diag) {
+				t.Fatalf("dof_M0: got %d values, want %d", len(diag), len(want))
+			}
+			for i := range want {
+				if math.Abs(diag[i]-want[i]) > c.axisTol*math.Abs(want[i]) {
+					t.Errorf("dof_M0[%d]: got %.17g, want %.17g", i, diag[i], want[i])
+				}
+			}
 		})
 	}
 }
 
-func checkBodies(t *testing.T, in info, m *Model) {
+func checkBodies(t *testing.T, in info, m *Model, axisTol float64) {
 	t.Helper()
 	for i, b := range m.Bodies {
 		p := fmt.Sprintf("body.%d.", i)
@@ -198,7 +240,7 @@ func checkBodies(t *testing.T, in info, m *Model) {
 		scale := math.Max(inert[0], math.Max(inert[1], inert[2]))
 		for r := range 3 {
 			for c := range 3 {
-				if math.Abs(got[r][c]-want[r][c]) > relTol*scale+1e-300 {
+				if math.Abs(got[r][c]-want[r][c]) > axisTol*scale+1e-300 {
 					t.Errorf("%sinertia tensor[%d][%d]: got %.17g, want %.17g",
 						p, r, c, got[r][c], want[r][c])
 				}
