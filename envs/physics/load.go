@@ -1,11 +1,3 @@
-// Package physics is the first layer of a pure-Go planar physics engine: it
-// reads the subset of MuJoCo's MJCF format that Gymnasium's seven v4 MuJoCo
-// tasks use and compiles it into a Model (bodies, joints, geoms, sites,
-// actuators, options) with the masses and inertias MuJoCo 2.2.2 derives
-// from the geoms. Dynamics, contacts and integration are built on top of
-// Model elsewhere.
-//
-//	m, err := physics.Load("hopper") // embedded envs/mujoco/models/hopper.xml
 package physics
 
 import (

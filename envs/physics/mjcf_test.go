@@ -2,6 +2,7 @@ package physics
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -105,7 +106,8 @@ func TestLoadUnknown(t *testing.T) {
 
 // TestTopology checks the invariants that later dynamics code relies on:
 // parents precede children, joints are grouped by body in body order, and
-// every joint owns exactly its one DOF.
+// every joint owns exactly its one DOF, and the mass matrix at qpos0 is
+// symmetric with a positive diagonal.
 func TestTopology(t *testing.T) {
 	for _, name := range modelNames {
 		m, err := Load(name)
@@ -125,6 +127,17 @@ func TestTopology(t *testing.T) {
 			}
 			if ji > 0 && m.Joints[ji-1].Body > j.Body {
 				t.Errorf("%s: joints not in body order at %d", name, ji)
+			}
+		}
+		M := m.MassMatrix0()
+		for i := range M {
+			if M[i][i] <= 0 {
+				t.Errorf("%s: M0[%d][%d] = %g, want > 0", name, i, i, M[i][i])
+			}
+			for k := range i {
+				if math.Abs(M[i][k]-M[k][i]) > 1e-12*(M[i][i]+M[k][k]) {
+					t.Errorf("%s: M0 not symmetric at (%d, %d)", name, i, k)
+				}
 			}
 		}
 	}
