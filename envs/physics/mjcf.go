@@ -37,8 +37,11 @@ var visualAttrs = []string{"rgba", "material", "group"}
 //   - visual: rendering options (e.g. map znear);
 //   - light, camera: rendering only;
 //   - custom (numeric, text): user data that MuJoCo stores but never reads.
-var ignoredElems = map[string]bool{
-	"asset": true, "visual": true, "light": true, "camera": true, "custom": true,
+//
+// The map gives the parents each may appear under.
+var ignoredElems = map[string][]string{
+	"asset": {"mujoco"}, "visual": {"mujoco"}, "custom": {"mujoco"},
+	"light": {"worldbody", "body"}, "camera": {"worldbody", "body"},
 }
 
 // Attribute lists of the elements that may also appear inside <default>
@@ -167,7 +170,12 @@ func ParseTree(r io.Reader, filename string) (*Node, error) {
 					return nil, &ParseError{File: filename, Line: line, Elem: name,
 						Msg: "top-level element must be a single <mujoco>"}
 				}
-			} else if ignoredElems[name] {
+			} else if parents, ok := ignoredElems[name]; ok {
+				if !contains(parents, stack[len(stack)-1].Tag) {
+					return nil, &ParseError{File: filename, Line: line, Elem: name,
+						Msg: fmt.Sprintf("unsupported element inside <%s>",
+							stack[len(stack)-1].Tag)}
+				}
 				skip = 1
 				continue
 			}
@@ -222,14 +230,7 @@ func checkNode(n, parent *Node, file string) error {
 		}
 		return checkAttrs(n, attrs, file)
 	}
-	ps := schema[parent.Tag]
-	allowed := false
-	for _, c := range ps.children {
-		if c == n.Tag {
-			allowed = true
-		}
-	}
-	if !allowed {
+	if !contains(schema[parent.Tag].children, n.Tag) {
 		return &ParseError{File: file, Line: n.Line, Elem: n.Tag,
 			Msg: fmt.Sprintf("unsupported element inside <%s>", parent.Tag)}
 	}
@@ -244,13 +245,7 @@ func checkAttrs(n *Node, allowed []string, file string) error {
 	}
 	sort.Strings(keys) // report the same attribute every time
 	for _, k := range keys {
-		ok := false
-		for _, a := range allowed {
-			if a == k {
-				ok = true
-			}
-		}
-		if !ok {
+		if !contains(allowed, k) {
 			return &ParseError{File: file, Line: n.Line, Elem: n.Tag,
 				Msg: fmt.Sprintf("unsupported attribute %s=%q", k, n.Attr[k])}
 		}
@@ -262,4 +257,14 @@ func checkAttrs(n *Node, allowed []string, file string) error {
 func (n *Node) attrString(k string) (string, bool) {
 	v, ok := n.Attr[k]
 	return strings.TrimSpace(v), ok
+}
+
+// contains reports whether list holds s.
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

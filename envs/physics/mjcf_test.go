@@ -52,6 +52,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"t.xml:2:", "<compiler>", "coordinate=\"global\""}},
 		{"plane in body", head + "<geom type=\"plane\" size=\"1 1 1\"/>\n" + tail,
 			[]string{"t.xml:4:", "<geom>", "plane"}},
+		{"camera in actuator", "<mujoco>\n<actuator>\n<camera/>\n</actuator>\n</mujoco>\n",
+			[]string{"t.xml:3:", "<camera>", "unsupported element inside <actuator>"}},
 		{"text content", head + "hello\n" + tail, []string{"t.xml:", "unexpected text"}},
 	}
 	for _, c := range cases {

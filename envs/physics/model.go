@@ -388,13 +388,14 @@ func (c *compiler) defaults(n *Node, parent *defClass) error {
 	return nil
 }
 
-// attrs resolves the attribute layers of element n of the given kind: the
-// default class chain from main down to its class (the element's class
-// attribute, else the enclosing childclass), then n itself. Later layers
-// overwrite earlier ones value by value, so a short vector keeps the
-// trailing values of earlier layers, as MuJoCo does.
+// layers is the stack of elements that set an element's attributes: the
+// default class chain from main down to its class, then the element itself.
+// Later layers overwrite earlier ones value by value, so a short vector keeps
+// the trailing values of earlier layers, as MuJoCo does.
 type layers []*Node
 
+// layers resolves the layers of element n: its class attribute names the
+// class, else the enclosing childclass (main at the top) applies.
 func (c *compiler) layers(n *Node, childclass *defClass) (layers, error) {
 	cl := childclass
 	if name, ok := n.attrString("class"); ok {
