@@ -356,6 +356,8 @@ func kernel(op G.Op, name string, shape tensor.Shape, kids []*G.Node, in [][]flo
 		return concatKernel(name, shape, kids, in, out)
 	case strings.HasSuffix(opType, "sliceOp"):
 		return sliceKernel(op, name, kids[0].Shape(), shape, in[0], out)
+	case strings.HasSuffix(opType, "minBetween"), strings.HasSuffix(opType, "maxBetween"):
+		return minMaxKernel(strings.HasSuffix(opType, "minBetween"), in, out)
 	}
 	return nil
 }
@@ -364,6 +366,45 @@ func kernel(op G.Op, name string, shape tensor.Shape, kids []*G.Node, in [][]flo
 // and vector products fall back to gorgonia.
 func matMulKernel(name string, shape tensor.Shape, kids []*G.Node, in [][]float32,
 	out []float32, b blas.Float32Level3) func() error {
+	switch name {
+	case "A × b", "Aᵀ × b": // matrix · vector, as an m×k by k×1 product
+		as := kids[0].Shape()
+		if len(as) != 2 || kids[1].Dims() != 1 {
+			return nil
+		}
+		m, k, trans := as[0], as[1], blas.NoTrans
+		if name == "Aᵀ × b" {
+			m, k, trans = as[1], as[0], blas.Trans
+		}
+		a, x := in[0], in[1]
+		return func() error {
+			b.Sgemm(trans, blas.NoTrans, m, 1, k, 1, a, as[1], x, 1, 0, out, 1)
+			return nil
+		}
+	case "a ⊗ b": // outer product, an m×1 by 1×n product
+		if kids[0].Dims() != 1 || kids[1].Dims() != 1 || len(shape) != 2 {
+			return nil
+		}
+		m, n := shape[0], shape[1]
+		x, y := in[0], in[1]
+		return func() error {
+			b.Sgemm(blas.NoTrans, blas.NoTrans, m, n, 1, 1, x, 1, y, n, 0, out, n)
+			return nil
+		}
+	case "a ⋅ b": // dot product
+		x, y := in[0], in[1]
+		if len(x) != len(y) || len(out) != 1 {
+			return nil
+		}
+		return func() error {
+			var s float32
+			for i, v := range x {
+				s += v * y[i]
+			}
+			out[0] = s
+			return nil
+		}
+	}
 	tA, tB := strings.HasPrefix(name, "Aᵀ"), strings.HasSuffix(name, "Bᵀ")
 	if !strings.HasPrefix(name, "A") || !strings.Contains(name, " B") ||
 		len(shape) != 2 || kids[0].Dims() != 2 || kids[1].Dims() != 2 {
@@ -828,30 +869,72 @@ func concatKernel(name string, shape tensor.Shape, kids []*G.Node, in [][]float3
 	return nil
 }
 
-// sliceKernel handles a unit-step slice of a matrix along rows or columns.
+// sliceKernel handles a unit-step slice of a matrix along rows or
+// columns, and a single row or column taken out as a vector (gorgonia's
+// gradient of a one-column Concat part, printed "T[:, 3:4:0...]").
 func sliceKernel(op G.Op, name string, from, to tensor.Shape, x, out []float32) func() error {
 	s, ok := op.(interface{ IsSlice() tensor.Slice })
-	if !ok || s.IsSlice() == nil || len(from) != 2 || len(to) != 2 || s.IsSlice().Step() != 1 {
+	if !ok || s.IsSlice() == nil || len(from) != 2 {
 		return nil
 	}
-	start := s.IsSlice().Start()
+	sl := s.IsSlice()
+	start, step := sl.Start(), sl.Step()
 	rows, cols := from[0], from[1]
+	alongCols := strings.HasPrefix(name, "T[:, ")
+	var w, h int // the width and height of the block taken
 	switch {
-	case strings.HasPrefix(name, "T[:, ") && to[0] == rows: // columns
-		w := to[1]
+	case len(to) == 2 && step == 1:
+		h, w = to[0], to[1]
+	case len(to) == 1 && sl.End()-start == 1 && alongCols && to[0] == rows:
+		h, w = rows, 1
+	case len(to) == 1 && sl.End()-start == 1 && !alongCols && to[0] == cols:
+		h, w = 1, cols
+	default:
+		return nil
+	}
+	switch {
+	case alongCols && h == rows: // columns start … start+w
+		if w == 1 {
+			return func() error {
+				for r := range rows {
+					out[r] = x[r*cols+start]
+				}
+				return nil
+			}
+		}
 		return func() error {
 			for r := range rows {
 				copy(out[r*w:(r+1)*w], x[r*cols+start:r*cols+start+w])
 			}
 			return nil
 		}
-	case !strings.HasPrefix(name, "T[:") && to[1] == cols: // rows
+	case !strings.HasPrefix(name, "T[:") && w == cols: // rows start … start+h
 		return func() error {
-			copy(out, x[start*cols:(start+to[0])*cols])
+			copy(out, x[start*cols:(start+h)*cols])
 			return nil
 		}
 	}
 	return nil
+}
+
+// minMaxKernel handles gorgonia's MinBetween and MaxBetween of two
+// equal-shaped tensors (or scalars), with Go's min and max.
+func minMaxKernel(isMin bool, in [][]float32, out []float32) func() error {
+	a, b := in[0], in[1]
+	if len(a) != len(out) || len(b) != len(out) {
+		return nil
+	}
+	return func() error {
+		b := b[:len(out)]
+		for i, x := range a[:len(out)] {
+			if isMin {
+				out[i] = min(x, b[i])
+			} else {
+				out[i] = max(x, b[i])
+			}
+		}
+		return nil
+	}
 }
 
 // fallback runs op through gorgonia's own Do on views of the operand

@@ -50,6 +50,20 @@ var tapeCases = []tapeCase{
 		nll := Add(Scale(Square(z), 0.5), ls)
 		return Mean(SumRows(nll)), []*Node{ls, z, nll}
 	}},
+	{"one-column concat part", func(g *Graph, in []*Input, ps []*MLP) (*Node, []*Node) {
+		v := ps[1].Apply(g, Concat(in[0].Node, ps[0].Apply(g, in[0].Node))) // (6, 1)
+		return Mean(Square(Concat(in[1].Node, v))), []*Node{v}
+	}},
+	{"minimum", func(g *Graph, in []*Input, ps []*MLP) (*Node, []*Node) {
+		out := ps[0].Apply(g, in[0].Node)
+		m := Minimum(out, Square(in[1].Node))
+		return Mean(Mul(m, m)), []*Node{m}
+	}},
+	{"matrix times vector", func(g *Graph, in []*Input, ps []*MLP) (*Node, []*Node) {
+		out := ps[0].Apply(g, in[0].Node)             // (6, 3)
+		mv := MatMul(out, g.Param(ps[1].Layers[0].B)) // (6)
+		return Mean(Square(mv)), []*Node{mv}
+	}},
 	{"scalar mixing", func(g *Graph, in []*Input, ps []*MLP) (*Node, []*Node) {
 		h := ps[0].Apply(g, in[0].Node)
 		s := Mean(h)

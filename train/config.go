@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -129,6 +130,9 @@ func LoadConfigFile(path string, c *Config) error {
 	if err := checkKeys(top, reflect.TypeFor[Config](), ""); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
+	if key := nonFinite(top, ""); key != "" {
+		return fmt.Errorf("config %s: %s is NaN or infinite, want a finite number", path, key)
+	}
 	js, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
@@ -139,6 +143,30 @@ func LoadConfigFile(path string, c *Config) error {
 		return fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return nil
+}
+
+// nonFinite returns the dotted key of the first NaN or infinite number in
+// doc (YAML's .nan and .inf), or "".
+func nonFinite(doc map[string]any, prefix string) string {
+	for _, key := range slices.Sorted(maps.Keys(doc)) {
+		switch v := doc[key].(type) {
+		case float64:
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return prefix + key
+			}
+		case map[string]any:
+			if k := nonFinite(v, prefix+key+"."); k != "" {
+				return k
+			}
+		case []any:
+			for i, e := range v {
+				if f, ok := e.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+					return fmt.Sprintf("%s%s[%d]", prefix, key, i)
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // checkKeys reports the first key of doc that is not exactly the JSON name

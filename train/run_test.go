@@ -174,6 +174,18 @@ func TestConfigFileIsStrict(t *testing.T) {
 			t.Errorf("%s: loaded as steps = %d, want an error", name, c.Steps)
 		}
 	}
+	for text, key := range map[string]string{
+		"iql:\n  beta: .nan\n":          "iql.beta",
+		"td3bc:\n  alpha: -.inf\n":      "td3bc.alpha",
+		"td3bc:\n  hidden: [8, .inf]\n": "td3bc.hidden[1]",
+	} {
+		p := filepath.Join(dir, "nan.yaml")
+		os.WriteFile(p, []byte(text), 0o644)
+		c := DefaultConfig()
+		if err := LoadConfigFile(p, &c); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%q: err %v, want one naming %s", text, err, key)
+		}
+	}
 	huge := DefaultConfig()
 	huge.Dataset, huge.TD3BC.Hidden = "x", []int{60000, 60000}
 	if err := huge.Validate(); err == nil || !strings.Contains(err.Error(), "hidden") {

@@ -36,7 +36,7 @@ const (
 
 const usage = `Usage: train-agent [flags]
 
-Trains an offline agent (TD3+BC) on a D4RL-style dataset and evaluates it
+Trains an offline agent (TD3+BC or IQL, --algo) on a D4RL-style dataset and evaluates it
 in the dataset's environment every --eval-every updates. Writes a run
 directory with config.json, metrics.csv, timing.csv, checkpoint/,
 curve.png and eval.json, and prints the final normalised score (0 = random,
@@ -50,6 +50,7 @@ Examples:
   go run ./cmd/train-agent
   go run ./cmd/train-agent --env MountainCarContinuous-v0 --steps 50000
   go run ./cmd/train-agent --dataset ./pendulum-expert.parquet --seed 3
+  go run ./cmd/train-agent --algo iql
   go run ./cmd/train-agent --config configs/td3bc/pendulum-medium-v0.yaml
   go run ./cmd/train-agent --resume runs/pendulum-v1-td3bc-0-20261204T101500Z
 

@@ -51,6 +51,9 @@ func Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda i
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, as
 // gonum's blas.Float32Level3.Sgemm does, on up to impl.Threads goroutines.
+// One difference: a zero in A times a NaN or Inf in B gives NaN here, as
+// IEEE arithmetic and OpenBLAS do, where gonum skips zero terms and gives
+// 0. Panic messages carry gonum's text followed by the bad value.
 func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32,
 	a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	aT, bT := check.Args(tA, tB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))

@@ -55,7 +55,7 @@ func run[T float](cfg *config[T], threads int, aT, bT bool, m, n, k int, alpha T
 		return
 	}
 	threads = min(threads, maxThreads)
-	if threads <= 1 || 2*m*n*k < minParallelFlops {
+	if threads <= 1 || 2*int64(m)*int64(n)*int64(k) < minParallelFlops {
 		s := cfg.getScratch()
 		gemm(cfg, s, aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		cfg.scratch.Put(s)
