@@ -39,11 +39,13 @@ type Data struct {
 	dofParent   []int // previous DOF on the path to the root, -1 at the root
 	bodyLastDof []int // last DOF that moves each body, -1 if none
 	invWeight0  []float64
+	bodyIMat    []mat3 // inertial-frame rotation in the body frame
+	fluidBoxes  []Vec3 // fluid model box sides per body
 
 	// Kinematics.
-	xpos, xipos, xanchor, xaxis []Vec3
+	xpos, xipos, xanchor, xaxis []vec
 	xquat                       []Quat
-	xmat, ximat                 [][3][3]float64
+	xmat, ximat                 []mat3
 	cinert, crb                 []inertia
 	cdof, cdofDot, cvel, cacc   []spatial
 	cfrc                        []spatial
@@ -80,9 +82,9 @@ func NewData(m *Model) *Data {
 		qpos0: f(nq), qvel0: f(nv), savedQpos: f(nq), savedQvel: f(nv),
 		cholDamp: f(nv * nv), qfrcTmp: f(nv),
 		dofParent: make([]int, nv), bodyLastDof: make([]int, nb),
-		xpos: make([]Vec3, nb), xipos: make([]Vec3, nb), xquat: make([]Quat, nb),
-		xmat: make([][3][3]float64, nb), ximat: make([][3][3]float64, nb),
-		xanchor: make([]Vec3, nj), xaxis: make([]Vec3, nj),
+		xpos: make([]vec, nb), xipos: make([]vec, nb), xquat: make([]Quat, nb),
+		xmat: make([]mat3, nb), ximat: make([]mat3, nb),
+		xanchor: make([]vec, nj), xaxis: make([]vec, nj),
 		cinert: make([]inertia, nb), crb: make([]inertia, nb),
 		cdof: make([]spatial, nv), cdofDot: make([]spatial, nv),
 		cvel: make([]spatial, nb), cacc: make([]spatial, nb), cfrc: make([]spatial, nb),
@@ -103,6 +105,22 @@ func NewData(m *Model) *Data {
 	}
 	for _, j := range m.Joints {
 		d.anyDamping = d.anyDamping || j.Damping > 0
+	}
+	d.bodyIMat = make([]mat3, nb)
+	d.fluidBoxes = make([]Vec3, nb)
+	for bi := range nb {
+		b := &m.Bodies[bi]
+		d.bodyIMat[bi] = quatMat(b.IQuat)
+		if b.Mass >= mjMINVAL {
+			// Box with the body's mass and principal moments (I0, I1, I2):
+			// side_i² = 6·(I_j + I_k − I_i)/m.
+			in := b.Inertia
+			d.fluidBoxes[bi] = Vec3{
+				math.Sqrt(math.Max(mjMINVAL, in[1]+in[2]-in[0]) / b.Mass * 6),
+				math.Sqrt(math.Max(mjMINVAL, in[0]+in[2]-in[1]) / b.Mass * 6),
+				math.Sqrt(math.Max(mjMINVAL, in[0]+in[1]-in[2]) / b.Mass * 6),
+			}
+		}
 	}
 	d.cons.alloc(m)
 	d.Reset()
@@ -223,29 +241,23 @@ func (d *Data) massMatrix() {
 // c_i = cdof_iᵀ·cfrc(body(i)).
 func (d *Data) rne() {
 	m := d.m
-	g := m.Option.Gravity
-	d.cacc[0] = spatial{0, 0, 0, -g[0], -g[1], -g[2]}
+	g := v3(m.Option.Gravity)
+	d.cacc[0] = spatial{v: g.scale(-1)}
 	for bi := 1; bi < len(m.Bodies); bi++ {
 		b := &m.Bodies[bi]
 		a := d.cacc[b.Parent]
 		for i := b.DofAdr; i >= 0 && i < b.DofAdr+b.DofNum; i++ {
-			for k := range 6 {
-				a[k] += d.cdofDot[i][k] * d.Qvel[i]
-			}
+			a = a.add(d.cdofDot[i].scale(d.Qvel[i]))
 		}
 		d.cacc[bi] = a
 		fa := d.cinert[bi].mul(&a)
 		mv := d.cinert[bi].mul(&d.cvel[bi])
 		fv := crossForce(&d.cvel[bi], &mv)
-		for k := range 6 {
-			d.cfrc[bi][k] = fa[k] + fv[k]
-		}
+		d.cfrc[bi] = fa.add(fv)
 	}
 	for bi := len(m.Bodies) - 1; bi > 0; bi-- {
 		if p := m.Bodies[bi].Parent; p > 0 {
-			for k := range 6 {
-				d.cfrc[p][k] += d.cfrc[bi][k]
-			}
+			d.cfrc[p] = d.cfrc[p].add(d.cfrc[bi])
 		}
 	}
 	for i := range m.Nv {
@@ -280,21 +292,16 @@ func (d *Data) passive() {
 // fourth-moment analogue (torque), and the result is applied at the COM.
 func (d *Data) fluidBox(bi int) {
 	m := d.m
-	b := &m.Bodies[bi]
-	in := b.Inertia
-	var box Vec3
-	box[0] = math.Sqrt(math.Max(mjMINVAL, in[1]+in[2]-in[0]) / b.Mass * 6)
-	box[1] = math.Sqrt(math.Max(mjMINVAL, in[0]+in[2]-in[1]) / b.Mass * 6)
-	box[2] = math.Sqrt(math.Max(mjMINVAL, in[0]+in[1]-in[2]) / b.Mass * 6)
+	box := d.fluidBoxes[bi]
 	// Velocity at the COM, in the inertial frame, minus the wind.
 	v := &d.cvel[bi]
 	c := d.xipos[bi]
-	ww := Vec3{v[0], v[1], v[2]}
-	vc := add(Vec3{v[3], v[4], v[5]}, cross(ww, c))
+	vc := v.v.add(v.w.cross(c))
 	r := &d.ximat[bi]
-	lw := mulMTV(r, ww)
-	lv := sub(mulMTV(r, vc), mulMTV(r, m.Option.Wind))
-	var lt, lf Vec3
+	w := r.mulT(v.w)
+	u := r.mulT(vc).sub(r.mulT(v3(m.Option.Wind)))
+	lw, lv := [3]float64{w.x, w.y, w.z}, [3]float64{u.x, u.y, u.z}
+	var lt, lf [3]float64
 	diam := (box[0] + box[1] + box[2]) / 3
 	if mu := m.Option.Viscosity; mu > 0 {
 		for i := range 3 {
@@ -311,16 +318,7 @@ func (d *Data) fluidBox(bi int) {
 			lt[i] -= rho * box[i] * (bj4 + bk4) * math.Abs(lw[i]) * lw[i] / 64
 		}
 	}
-	d.applyForce(mulMV(*r, lf), mulMV(*r, lt), c, bi, d.QfrcPassive)
-}
-
-// mulMTV returns rᵀ·v.
-func mulMTV(r *[3][3]float64, v Vec3) Vec3 {
-	return Vec3{
-		r[0][0]*v[0] + r[1][0]*v[1] + r[2][0]*v[2],
-		r[0][1]*v[0] + r[1][1]*v[1] + r[2][1]*v[2],
-		r[0][2]*v[0] + r[1][2]*v[1] + r[2][2]*v[2],
-	}
+	d.applyForce(r.mul(v3(lf)), r.mul(v3(lt)), c, bi, d.QfrcPassive)
 }
 
 // actuation computes motor forces gear·clamp(ctrl, ctrlrange), clamped to

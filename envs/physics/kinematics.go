@@ -2,14 +2,64 @@ package physics
 
 import "math"
 
-// Spatial vectors in this package are 6-vectors (angular, linear) expressed
-// in world coordinates at the world origin: a motion vector (ω, v) gives
-// the angular velocity and the velocity of the (possibly imaginary) body
-// point at the origin; a force vector (n, f) gives the torque about the
-// origin and the force. MuJoCo (engine_core_smooth.c) uses the same layout
-// but puts the origin at each kinematic tree's centre of mass; the choice
-// only changes rounding, not the results.
-type spatial = [6]float64
+// vec is the internal 3-vector. Unlike Vec3 ([3]float64), a small struct
+// stays in registers in Go's compiler, which roughly halves the cost of
+// the kinematics; the exported API keeps Vec3.
+type vec struct{ x, y, z float64 }
+
+func v3(a Vec3) vec               { return vec{a[0], a[1], a[2]} }
+func (a vec) arr() Vec3           { return Vec3{a.x, a.y, a.z} }
+func (a vec) add(b vec) vec       { return vec{a.x + b.x, a.y + b.y, a.z + b.z} }
+func (a vec) sub(b vec) vec       { return vec{a.x - b.x, a.y - b.y, a.z - b.z} }
+func (a vec) scale(s float64) vec { return vec{a.x * s, a.y * s, a.z * s} }
+func (a vec) dot(b vec) float64   { return a.x*b.x + a.y*b.y + a.z*b.z }
+func (a vec) cross(b vec) vec {
+	return vec{a.y*b.z - a.z*b.y, a.z*b.x - a.x*b.z, a.x*b.y - a.y*b.x}
+}
+
+// mat3 is a row-major 3×3 matrix of rows.
+type mat3 struct{ r0, r1, r2 vec }
+
+func m3(a [3][3]float64) mat3 { return mat3{v3(a[0]), v3(a[1]), v3(a[2])} }
+func (m *mat3) arr() [3][3]float64 {
+	return [3][3]float64{m.r0.arr(), m.r1.arr(), m.r2.arr()}
+}
+
+// mul returns m·v.
+func (m *mat3) mul(v vec) vec { return vec{m.r0.dot(v), m.r1.dot(v), m.r2.dot(v)} }
+
+// mulT returns mᵀ·v.
+func (m *mat3) mulT(v vec) vec {
+	return m.r0.scale(v.x).add(m.r1.scale(v.y)).add(m.r2.scale(v.z))
+}
+
+// mulM returns m·b.
+func (m *mat3) mulM(b *mat3) mat3 {
+	return mat3{b.mulT(m.r0), b.mulT(m.r1), b.mulT(m.r2)}
+}
+
+// quatMat returns the rotation matrix of a unit quaternion (w, x, y, z).
+func quatMat(q Quat) mat3 {
+	w, x, y, z := q[0], q[1], q[2], q[3]
+	return mat3{
+		vec{1 - 2*(y*y+z*z), 2 * (x*y - w*z), 2 * (x*z + w*y)},
+		vec{2 * (x*y + w*z), 1 - 2*(x*x+z*z), 2 * (y*z - w*x)},
+		vec{2 * (x*z - w*y), 2 * (y*z + w*x), 1 - 2*(x*x+y*y)},
+	}
+}
+
+// spatial is a 6-vector (angular, linear) in world coordinates at the world
+// origin: a motion vector (ω, v) gives the angular velocity and the
+// velocity of the (possibly imaginary) body point at the origin; a force
+// vector (n, f) gives the torque about the origin and the force. MuJoCo
+// (engine_core_smooth.c) uses the same layout but puts the origin at each
+// kinematic tree's centre of mass; the choice only changes rounding.
+type spatial struct{ w, v vec }
+
+func (a spatial) add(b spatial) spatial { return spatial{a.w.add(b.w), a.v.add(b.v)} }
+func (a spatial) scale(s float64) spatial {
+	return spatial{a.w.scale(s), a.v.scale(s)}
+}
 
 // inertia is a rigid-body (or composite) spatial inertia about the world
 // origin: mass m, first moment h = m·c for centre of mass c, and the
@@ -18,58 +68,38 @@ type spatial = [6]float64
 // 10 numbers as cinert/crb, engine_core_smooth.c mj_comPos and mj_crb).
 type inertia struct {
 	m float64
-	h Vec3
-	j [3][3]float64
+	h vec
+	j mat3
 }
 
 // mul returns the momentum (angular about the origin, linear) of a body
-// with inertia in moving with motion vector v:
+// with inertia in moving with motion vector s:
 // p = m·v_o + ω×h, L = J·ω + h×v_o.
-func (in *inertia) mul(v *spatial) spatial {
-	w := Vec3{v[0], v[1], v[2]}
-	u := Vec3{v[3], v[4], v[5]}
-	wh := cross(w, in.h)
-	hu := cross(in.h, u)
-	jw := mulMV(in.j, w)
-	return spatial{jw[0] + hu[0], jw[1] + hu[1], jw[2] + hu[2],
-		in.m*u[0] + wh[0], in.m*u[1] + wh[1], in.m*u[2] + wh[2]}
+func (in *inertia) mul(s *spatial) spatial {
+	return spatial{in.j.mul(s.w).add(in.h.cross(s.v)), s.v.scale(in.m).add(s.w.cross(in.h))}
 }
 
 // addTo adds o to in.
 func (in *inertia) addTo(o *inertia) {
 	in.m += o.m
-	for i := range 3 {
-		in.h[i] += o.h[i]
-		for k := range 3 {
-			in.j[i][k] += o.j[i][k]
-		}
-	}
+	in.h = in.h.add(o.h)
+	in.j = mat3{in.j.r0.add(o.j.r0), in.j.r1.add(o.j.r1), in.j.r2.add(o.j.r2)}
 }
 
-// crossMotion returns v ×ₘ u, the rate of change of motion vector u fixed
-// in a frame moving with v (MuJoCo engine_util_spatial.c mju_crossMotion).
-func crossMotion(v, u *spatial) spatial {
-	w := Vec3{v[0], v[1], v[2]}
-	a := cross(w, Vec3{u[0], u[1], u[2]})
-	b := cross(w, Vec3{u[3], u[4], u[5]})
-	c := cross(Vec3{v[3], v[4], v[5]}, Vec3{u[0], u[1], u[2]})
-	return spatial{a[0], a[1], a[2], b[0] + c[0], b[1] + c[1], b[2] + c[2]}
+// crossMotion returns a ×ₘ u, the rate of change of motion vector u fixed
+// in a frame moving with a (MuJoCo engine_util_spatial.c mju_crossMotion).
+func crossMotion(a, u *spatial) spatial {
+	return spatial{a.w.cross(u.w), a.w.cross(u.v).add(a.v.cross(u.w))}
 }
 
-// crossForce returns v ×f f, the rate of change of force vector f carried by
-// motion v (MuJoCo engine_util_spatial.c mju_crossForce).
-func crossForce(v, f *spatial) spatial {
-	w := Vec3{v[0], v[1], v[2]}
-	a := cross(w, Vec3{f[0], f[1], f[2]})
-	b := cross(Vec3{v[3], v[4], v[5]}, Vec3{f[3], f[4], f[5]})
-	c := cross(w, Vec3{f[3], f[4], f[5]})
-	return spatial{a[0] + b[0], a[1] + b[1], a[2] + b[2], c[0], c[1], c[2]}
+// crossForce returns a ×f f, the rate of change of force vector f carried by
+// motion a (MuJoCo engine_util_spatial.c mju_crossForce).
+func crossForce(a, f *spatial) spatial {
+	return spatial{a.w.cross(f.w).add(a.v.cross(f.v)), a.w.cross(f.v)}
 }
 
 // dot6 is the power pairing of a motion and a force vector.
-func dot6(a, b *spatial) float64 {
-	return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3] + a[4]*b[4] + a[5]*b[5]
-}
+func dot6(a, b *spatial) float64 { return a.w.dot(b.w) + a.v.dot(b.v) }
 
 func quatMul(a, b Quat) Quat {
 	return Quat{
@@ -103,54 +133,63 @@ func quatNormalize(q Quat) Quat {
 func (d *Data) kinematics() {
 	m := d.m
 	d.xquat[0] = Quat{1, 0, 0, 0}
-	d.xmat[0] = quatToMat(d.xquat[0])
+	d.xmat[0] = quatMat(d.xquat[0])
 	for bi := 1; bi < len(m.Bodies); bi++ {
 		b := &m.Bodies[bi]
 		p := b.Parent
-		pos := add(d.xpos[p], mulMV(d.xmat[p], b.Pos))
+		pos := d.xpos[p].add(d.xmat[p].mul(v3(b.Pos)))
 		q := quatMul(d.xquat[p], b.Quat)
+		r := quatMat(q)
 		for ji := b.JntAdr; ji >= 0 && ji < b.JntAdr+b.JntNum; ji++ {
 			j := &m.Joints[ji]
-			r := quatToMat(q)
-			anchor := add(mulMV(r, j.Pos), pos)
-			axis := mulMV(r, j.Axis)
+			jpos := v3(j.Pos)
+			anchor := r.mul(jpos).add(pos)
+			axis := r.mul(v3(j.Axis))
 			d.xanchor[ji], d.xaxis[ji] = anchor, axis
 			dq := d.Qpos[j.QposAdr] - m.Qpos0[j.QposAdr]
 			switch j.Type {
 			case JointSlide:
-				pos = add(pos, Vec3{axis[0] * dq, axis[1] * dq, axis[2] * dq})
+				pos = pos.add(axis.scale(dq))
 			case JointHinge:
 				q = quatMul(q, axisAngleQuat(j.Axis, dq))
-				pos = sub(anchor, mulMV(quatToMat(q), j.Pos))
+				r = quatMat(q)
+				pos = anchor.sub(r.mul(jpos))
 			}
 		}
-		q = quatNormalize(q)
-		d.xquat[bi], d.xpos[bi], d.xmat[bi] = q, pos, quatToMat(q)
-		d.xipos[bi] = add(pos, mulMV(d.xmat[bi], b.IPos))
-		d.ximat[bi] = quatToMat(quatMul(q, b.IQuat))
-		// Spatial inertia about the origin: J = Ic + m(|c|²·1 − c·cᵀ).
-		c := d.xipos[bi]
-		in := &d.cinert[bi]
-		in.m = b.Mass
-		in.h = Vec3{b.Mass * c[0], b.Mass * c[1], b.Mass * c[2]}
-		in.j = rotateDiag(d.ximat[bi], b.Inertia)
-		cc := dot(c, c)
+		if b.JntNum > 0 {
+			q = quatNormalize(q)
+			r = quatMat(q)
+		}
+		d.xquat[bi], d.xpos[bi], d.xmat[bi] = q, pos, r
+		c := pos.add(r.mul(v3(b.IPos)))
+		d.xipos[bi] = c
+		ri := r.mulM(&d.bodyIMat[bi])
+		d.ximat[bi] = ri
+		// Spatial inertia about the origin: J = R·diag(I)·Rᵀ + m(|c|²·1 − c·cᵀ).
+		mass := b.Mass
+		di := v3(b.Inertia)
+		cc := c.dot(c)
+		rows := [3]vec{ri.r0, ri.r1, ri.r2}
+		cs := [3]float64{c.x, c.y, c.z}
+		var jm [3][3]float64
 		for i := range 3 {
-			for k := range 3 {
-				in.j[i][k] -= b.Mass * c[i] * c[k]
+			for k := i; k < 3; k++ {
+				v := rows[i].x*di.x*rows[k].x + rows[i].y*di.y*rows[k].y +
+					rows[i].z*di.z*rows[k].z - mass*cs[i]*cs[k]
+				jm[i][k], jm[k][i] = v, v
 			}
-			in.j[i][i] += b.Mass * cc
+			jm[i][i] += mass * cc
 		}
+		d.cinert[bi] = inertia{m: mass, h: c.scale(mass), j: m3(jm)}
 	}
 	// cdof: a hinge moves the origin point with ω×(o − anchor) = anchor×ω.
 	for i := range m.Nv {
 		ji := m.DofJoint[i]
-		ax, an := d.xaxis[ji], d.xanchor[ji]
+		ax := d.xaxis[ji]
 		if m.Joints[ji].Type == JointSlide {
-			d.cdof[i] = spatial{0, 0, 0, ax[0], ax[1], ax[2]}
+			d.cdof[i] = spatial{v: ax}
 		} else {
-			v := cross(an, ax)
-			d.cdof[i] = spatial{ax[0], ax[1], ax[2], v[0], v[1], v[2]}
+			d.cdof[i] = spatial{ax, d.xanchor[ji].cross(ax)}
 		}
 	}
 }
@@ -167,9 +206,7 @@ func (d *Data) velocities() {
 		v := d.cvel[b.Parent]
 		for i := b.DofAdr; i >= 0 && i < b.DofAdr+b.DofNum; i++ {
 			d.cdofDot[i] = crossMotion(&v, &d.cdof[i])
-			for k := range 6 {
-				v[k] += d.cdof[i][k] * d.Qvel[i]
-			}
+			v = v.add(d.cdof[i].scale(d.Qvel[i]))
 		}
 		d.cvel[bi] = v
 	}
@@ -179,9 +216,8 @@ func (d *Data) velocities() {
 // (world frame) applied at world point p of body bi: qfrc_i += cdof_iᵀ·F
 // for every DOF i that moves the body, F the spatial force at the origin
 // (MuJoCo 2.2.2 engine_support.c mj_applyFT, which uses the body Jacobian).
-func (d *Data) applyForce(f, t, p Vec3, bi int, qfrc []float64) {
-	pf := cross(p, f)
-	F := spatial{t[0] + pf[0], t[1] + pf[1], t[2] + pf[2], f[0], f[1], f[2]}
+func (d *Data) applyForce(f, t, p vec, bi int, qfrc []float64) {
+	F := spatial{t.add(p.cross(f)), f}
 	for i := d.bodyLastDof[bi]; i >= 0; i = d.dofParent[i] {
 		qfrc[i] += dot6(&d.cdof[i], &F)
 	}
@@ -193,19 +229,20 @@ func (d *Data) applyForce(f, t, p Vec3, bi int, qfrc []float64) {
 func (d *Data) PointJacobian(jacp []float64, p Vec3, bi int) {
 	nv := d.m.Nv
 	clear(jacp[:3*nv])
+	pp := v3(p)
 	for i := d.bodyLastDof[bi]; i >= 0; i = d.dofParent[i] {
 		c := &d.cdof[i]
-		v := add(Vec3{c[3], c[4], c[5]}, cross(Vec3{c[0], c[1], c[2]}, p))
-		for k := range 3 {
-			jacp[k*nv+i] = v[k]
-		}
+		v := c.v.add(c.w.cross(pp))
+		jacp[i], jacp[nv+i], jacp[2*nv+i] = v.x, v.y, v.z
 	}
 }
 
 // BodyFrame returns body bi's world position and rotation (columns are the
 // body axes) at the state of the last Forward or Step.
-func (d *Data) BodyFrame(bi int) (Vec3, [3][3]float64) { return d.xpos[bi], d.xmat[bi] }
+func (d *Data) BodyFrame(bi int) (Vec3, [3][3]float64) {
+	return d.xpos[bi].arr(), d.xmat[bi].arr()
+}
 
 // BodyCOM returns body bi's world centre of mass at the state of the last
 // Forward or Step.
-func (d *Data) BodyCOM(bi int) Vec3 { return d.xipos[bi] }
+func (d *Data) BodyCOM(bi int) Vec3 { return d.xipos[bi].arr() }
