@@ -138,8 +138,11 @@ func (d *Data) kinematics() {
 		b := &m.Bodies[bi]
 		p := b.Parent
 		pos := d.xpos[p].add(d.xmat[p].mul(v3(b.Pos)))
-		q := quatMul(d.xquat[p], b.Quat)
-		r := quatMat(q)
+		q, r := d.xquat[p], d.xmat[p]
+		if b.Quat != (Quat{1, 0, 0, 0}) {
+			q = quatMul(q, b.Quat)
+			r = quatMat(q)
+		}
 		for ji := b.JntAdr; ji >= 0 && ji < b.JntAdr+b.JntNum; ji++ {
 			j := &m.Joints[ji]
 			jpos := v3(j.Pos)
@@ -151,14 +154,13 @@ func (d *Data) kinematics() {
 			case JointSlide:
 				pos = pos.add(axis.scale(dq))
 			case JointHinge:
-				q = quatMul(q, axisAngleQuat(j.Axis, dq))
+				// MuJoCo normalises once after all joints; normalising
+				// here instead saves a matrix per hinge and changes only
+				// the last bit.
+				q = quatNormalize(quatMul(q, axisAngleQuat(j.Axis, dq)))
 				r = quatMat(q)
 				pos = anchor.sub(r.mul(jpos))
 			}
-		}
-		if b.JntNum > 0 {
-			q = quatNormalize(q)
-			r = quatMat(q)
 		}
 		d.xquat[bi], d.xpos[bi], d.xmat[bi] = q, pos, r
 		c := pos.add(r.mul(v3(b.IPos)))
@@ -169,18 +171,18 @@ func (d *Data) kinematics() {
 		mass := b.Mass
 		di := v3(b.Inertia)
 		cc := c.dot(c)
-		rows := [3]vec{ri.r0, ri.r1, ri.r2}
-		cs := [3]float64{c.x, c.y, c.z}
-		var jm [3][3]float64
-		for i := range 3 {
-			for k := i; k < 3; k++ {
-				v := rows[i].x*di.x*rows[k].x + rows[i].y*di.y*rows[k].y +
-					rows[i].z*di.z*rows[k].z - mass*cs[i]*cs[k]
-				jm[i][k], jm[k][i] = v, v
-			}
-			jm[i][i] += mass * cc
-		}
-		d.cinert[bi] = inertia{m: mass, h: c.scale(mass), j: m3(jm)}
+		// Rows of R·diag(I), paired with rows of R below.
+		a0 := vec{ri.r0.x * di.x, ri.r0.y * di.y, ri.r0.z * di.z}
+		a1 := vec{ri.r1.x * di.x, ri.r1.y * di.y, ri.r1.z * di.z}
+		a2 := vec{ri.r2.x * di.x, ri.r2.y * di.y, ri.r2.z * di.z}
+		j01 := a0.dot(ri.r1) - mass*c.x*c.y
+		j02 := a0.dot(ri.r2) - mass*c.x*c.z
+		j12 := a1.dot(ri.r2) - mass*c.y*c.z
+		in := &d.cinert[bi]
+		in.m, in.h = mass, c.scale(mass)
+		in.j.r0 = vec{a0.dot(ri.r0) + mass*(cc-c.x*c.x), j01, j02}
+		in.j.r1 = vec{j01, a1.dot(ri.r1) + mass*(cc-c.y*c.y), j12}
+		in.j.r2 = vec{j02, j12, a2.dot(ri.r2) + mass*(cc-c.z*c.z)}
 	}
 	// cdof: a hinge moves the origin point with ω×(o − anchor) = anchor×ω.
 	for i := range m.Nv {
