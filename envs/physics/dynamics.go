@@ -19,9 +19,10 @@ var ErrNonFinite = errors.New("physics: non-finite value")
 // allocate. The exported slices are the state and inputs; the caller may
 // write Qpos, Qvel and Ctrl between steps (Step checks them). The other
 // exported slices hold the results of the last Forward (or of the last
-// dynamics evaluation inside Step, for RK4 the last stage).
+// dynamics evaluation inside Step, for RK4 the last stage). A Data is not
+// safe for concurrent use; give each goroutine its own.
 type Data struct {
-	Time float64
+	Time float64   // simulated time, advanced by Step
 	Qpos []float64 // joint positions, nq
 	Qvel []float64 // joint velocities, nv
 	Ctrl []float64 // actuator controls, nu (clamped to ctrlrange when used)

@@ -20,7 +20,6 @@ func (a vec) cross(b vec) vec {
 // mat3 is a row-major 3×3 matrix of rows.
 type mat3 struct{ r0, r1, r2 vec }
 
-func m3(a [3][3]float64) mat3 { return mat3{v3(a[0]), v3(a[1]), v3(a[2])} }
 func (m *mat3) arr() [3][3]float64 {
 	return [3][3]float64{m.r0.arr(), m.r1.arr(), m.r2.arr()}
 }
