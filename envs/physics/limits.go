@@ -29,10 +29,11 @@ type constraints struct {
 	idx    []int     // rows of a candidate active set
 }
 
-// maxEnumRows bounds the rows solved by active-set enumeration; every joint
-// of the supported models together gives at most 2·njnt ≤ 18 rows, and in
-// practice one or two are active at a time.
-const maxEnumRows = 20
+// maxEnumRows bounds the rows solved by active-set enumeration (at most
+// 2^maxEnumRows candidate sets); larger problems, which the supported
+// models do not produce (one or two limit rows are active at a time), use
+// projected Gauss–Seidel instead.
+const maxEnumRows = 8
 
 func (c *constraints) alloc(m *Model) {
 	for _, j := range m.Joints {
@@ -148,8 +149,8 @@ func (c *constraints) setImpedance(k int, solref [2]float64, solimp [5]float64, 
 // quadratic cost ends at that exact solution; here it is found directly by
 // trying active sets (first the rows with a positive right-hand side, then
 // all subsets), which is exact and cheap for the one or two limit rows
-// active at a time. Contacts with friction cones need an iterative solver
-// instead.
+// active at a time; beyond maxEnumRows rows projected Gauss–Seidel is used.
+// Contacts with friction cones will need MuJoCo's Newton solver instead.
 func (c *constraints) solve(d *Data) {
 	nv, n := c.nv, c.n
 	copy(d.Qacc, d.qaccSmooth)
@@ -194,8 +195,7 @@ func (c *constraints) solve(d *Data) {
 		}
 	}
 	if !found {
-		// Unreachable for a positive-definite LCP; keep the smooth solution.
-		clear(c.f[:n])
+		c.pgs()
 	}
 	for k := range n {
 		if f := c.f[k]; f != 0 {
@@ -249,4 +249,33 @@ func (c *constraints) tryActive(mask int) bool {
 		}
 	}
 	return true
+}
+
+// pgsSweeps bounds the projected Gauss–Seidel sweeps.
+const pgsSweeps = 10000
+
+// pgs solves the same complementarity problem by projected Gauss–Seidel
+// (f_k ← max(0, f_k + (b_k − ((A+R)f)_k)/(A+R)_kk), MuJoCo's PGS solver in
+// engine_solver.c for unilateral rows), sweeping until no force changes by
+// more than 1e-14 relative. It converges for any positive-definite matrix
+// and is the fallback for more rows than enumeration handles.
+func (c *constraints) pgs() {
+	n := c.n
+	clear(c.f[:n])
+	for range pgsSweeps {
+		change, scale := 0.0, 0.0
+		for k := range n {
+			res := c.b[k]
+			for l := range n {
+				res -= c.a[k*n+l] * c.f[l]
+			}
+			f := math.Max(0, c.f[k]+res/c.a[k*n+k])
+			change = math.Max(change, math.Abs(f-c.f[k]))
+			scale = math.Max(scale, math.Abs(f))
+			c.f[k] = f
+		}
+		if change <= 1e-14*scale {
+			return
+		}
+	}
 }
