@@ -225,8 +225,9 @@ func (d *Data) applyForce(f, t, p vec, bi int, qfrc []float64) {
 }
 
 // PointJacobian writes into jacp (3×nv, row-major) the Jacobian of the
-// world position of point p (world coordinates) attached to body bi, at the
-// state of the last Forward or Step: ṗ = jacp·qvel (MuJoCo mj_jac).
+// world position of point p (world coordinates) attached to body bi:
+// ṗ = jacp·qvel (MuJoCo mj_jac). Like BodyFrame it uses the configuration
+// of the last dynamics evaluation.
 func (d *Data) PointJacobian(jacp []float64, p Vec3, bi int) {
 	nv := d.m.Nv
 	clear(jacp[:3*nv])
@@ -239,11 +240,14 @@ func (d *Data) PointJacobian(jacp []float64, p Vec3, bi int) {
 }
 
 // BodyFrame returns body bi's world position and rotation (columns are the
-// body axes) at the state of the last Forward or Step.
+// body axes) in the configuration of the last dynamics evaluation: the
+// current state after Forward or SetState, but after Step the last
+// evaluation inside it (for RK4 the fourth stage), as MuJoCo's mj_step
+// leaves xpos; call Forward first to get the frames of the new state.
 func (d *Data) BodyFrame(bi int) (Vec3, [3][3]float64) {
 	return d.xpos[bi].arr(), d.xmat[bi].arr()
 }
 
-// BodyCOM returns body bi's world centre of mass at the state of the last
-// Forward or Step.
+// BodyCOM returns body bi's world centre of mass in the configuration of
+// the last dynamics evaluation (see BodyFrame).
 func (d *Data) BodyCOM(bi int) Vec3 { return d.xipos[bi].arr() }
