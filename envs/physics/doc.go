@@ -2,15 +2,24 @@
 // reads the subset of MuJoCo's MJCF format that Gymnasium's seven v4 MuJoCo
 // tasks use and compiles it into a Model (bodies, joints, geoms, sites,
 // actuators, options) with the masses and inertias MuJoCo 2.2.2 derives
-// from the geoms. Dynamics, contacts and integration are built on top of
-// Model elsewhere.
+// from the geoms, and simulates the contact-free dynamics of such a model
+// (Data, Step): rigid-body dynamics in generalised coordinates, springs,
+// dampers, armature, motors, soft joint limits, Swimmer's fluid forces,
+// and MuJoCo's Euler and RK4 integrators. Contacts are not implemented.
 //
-//	m, err := physics.Load("hopper") // embedded envs/mujoco/models/hopper.xml
+//	m, err := physics.Load("reacher") // embedded envs/mujoco/models/reacher.xml
+//	d := physics.NewData(m)
+//	copy(d.Ctrl, action)
+//	err = physics.Step(d, 2)
 //
 // The files are: mjcf.go (XML to a checked Node tree), model.go (the Model
 // types and the compiler), inertia.go (geom masses, body inertial frames),
-// massmatrix.go (reference kinematics and joint-space inertia at qpos0) and
-// load.go (Parse, Load).
+// massmatrix.go (reference kinematics and joint-space inertia at qpos0),
+// load.go (Parse, Load), kinematics.go (frames, DOF motion vectors,
+// velocities), dynamics.go (Data, mass matrix, bias, passive and actuator
+// forces, forward dynamics), limits.go (joint-limit constraint rows and
+// their solve) and integrate.go (Step). README.md lists the agreement with
+// MuJoCo and the speed.
 //
 // # Supported MJCF subset
 //

@@ -1,0 +1,409 @@
+package physics
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// mjMINVAL is MuJoCo's smallest positive value used to guard divisions
+// and square roots (mjmodel.h).
+const mjMINVAL = 1e-15
+
+// ErrNonFinite is returned (wrapped) when a control, the state or a
+// computed acceleration is NaN or infinite.
+var ErrNonFinite = errors.New("physics: non-finite value")
+
+// Data is the simulation state of a Model plus all the scratch space the
+// dynamics need, allocated once by NewData so that Forward and Step do not
+// allocate. The exported slices are the state and inputs; the caller may
+// write Qpos, Qvel and Ctrl between steps (Step checks them). The other
+// exported slices hold the results of the last Forward (or of the last
+// dynamics evaluation inside Step, for RK4 the last stage). A Data is not
+// safe for concurrent use; give each goroutine its own.
+type Data struct {
+	Time float64   // simulated time, advanced by Step
+	Qpos []float64 // joint positions, nq
+	Qvel []float64 // joint velocities, nv
+	Ctrl []float64 // actuator controls, nu (clamped to ctrlrange when used)
+	Qacc []float64 // joint accelerations from the last Forward, nv
+
+	QfrcBias       []float64 // Coriolis, centrifugal and gravity forces (c in M·qacc + c = τ)
+	QfrcPassive    []float64 // spring, damper and fluid forces
+	QfrcActuator   []float64 // actuator forces
+	QfrcConstraint []float64 // constraint (joint limit) forces Jᵀf
+	M              []float64 // joint-space inertia matrix, nv×nv row-major
+
+	m *Model
+
+	// Tree structure, derived from the model once.
+	dofParent   []int // previous DOF on the path to the root, -1 at the root
+	bodyLastDof []int // last DOF that moves each body, -1 if none
+	invWeight0  []float64
+	bodyIMat    []mat3 // inertial-frame rotation in the body frame
+	fluidBoxes  []Vec3 // fluid model box sides per body
+
+	// Kinematics.
+	xpos, xipos, xanchor, xaxis []vec
+	xquat                       []Quat
+	xmat, ximat                 []mat3
+	cinert, crb                 []inertia
+	cdof, cdofDot, cvel, cacc   []spatial
+	cfrc                        []spatial
+
+	// Dynamics scratch.
+	qfrcSmooth, qaccSmooth []float64
+	chol                   []float64 // Cholesky factor of M (lower, row-major)
+	tmp                    []float64
+
+	cons constraints
+	// maxRows is the most constraint rows active in any dynamics
+	// evaluation since the last Step or SetState began; tests use it to
+	// tell steps that touched a joint limit.
+	maxRows int
+
+	// Integrator scratch.
+	qpos0, qvel0         []float64 // RK4 stage origin
+	savedQpos, savedQvel []float64 // state before Step, restored on failure
+	cholDamp             []float64 // factor of M + h·diag(damping) (Euler)
+	qfrcTmp              []float64
+	anyDamping           bool
+	rkX, rkF             [4][]float64
+}
+
+// NewData allocates the state of m at rest in its reference configuration
+// (qpos = Qpos0, qvel = 0, ctrl = 0), like mj_makeData followed by
+// mj_resetData, and evaluates Forward once.
+func NewData(m *Model) *Data {
+	nb, nv, nq, nj := len(m.Bodies), m.Nv, m.Nq, len(m.Joints)
+	f := func(n int) []float64 { return make([]float64, n) }
+	d := &Data{m: m, Qpos: f(nq), Qvel: f(nv), Ctrl: f(m.Nu), Qacc: f(nv),
+		QfrcBias: f(nv), QfrcPassive: f(nv), QfrcActuator: f(nv), QfrcConstraint: f(nv),
+		M: f(nv * nv), qfrcSmooth: f(nv), qaccSmooth: f(nv), chol: f(nv * nv), tmp: f(nv),
+		qpos0: f(nq), qvel0: f(nv), savedQpos: f(nq), savedQvel: f(nv),
+		cholDamp: f(nv * nv), qfrcTmp: f(nv),
+		dofParent: make([]int, nv), bodyLastDof: make([]int, nb),
+		xpos: make([]vec, nb), xipos: make([]vec, nb), xquat: make([]Quat, nb),
+		xmat: make([]mat3, nb), ximat: make([]mat3, nb),
+		xanchor: make([]vec, nj), xaxis: make([]vec, nj),
+		cinert: make([]inertia, nb), crb: make([]inertia, nb),
+		cdof: make([]spatial, nv), cdofDot: make([]spatial, nv),
+		cvel: make([]spatial, nb), cacc: make([]spatial, nb), cfrc: make([]spatial, nb),
+	}
+	for k := range d.rkX {
+		d.rkX[k], d.rkF[k] = f(nv), f(nv)
+	}
+	// dof_parentid and the last DOF moving each body (MuJoCo user_model.cc).
+	d.bodyLastDof[0] = -1
+	for bi := 1; bi < nb; bi++ {
+		b := &m.Bodies[bi]
+		last := d.bodyLastDof[b.Parent]
+		for i := b.DofAdr; i >= 0 && i < b.DofAdr+b.DofNum; i++ {
+			d.dofParent[i] = last
+			last = i
+		}
+		d.bodyLastDof[bi] = last
+	}
+	for _, j := range m.Joints {
+		d.anyDamping = d.anyDamping || j.Damping > 0
+	}
+	d.bodyIMat = make([]mat3, nb)
+	d.fluidBoxes = make([]Vec3, nb)
+	for bi := range nb {
+		b := &m.Bodies[bi]
+		d.bodyIMat[bi] = quatMat(b.IQuat)
+		if b.Mass >= mjMINVAL {
+			// Box with the body's mass and principal moments (I0, I1, I2):
+			// side_i² = 6·(I_j + I_k − I_i)/m.
+			in := b.Inertia
+			d.fluidBoxes[bi] = Vec3{
+				math.Sqrt(math.Max(mjMINVAL, in[1]+in[2]-in[0]) / b.Mass * 6),
+				math.Sqrt(math.Max(mjMINVAL, in[0]+in[2]-in[1]) / b.Mass * 6),
+				math.Sqrt(math.Max(mjMINVAL, in[0]+in[1]-in[2]) / b.Mass * 6),
+			}
+		}
+	}
+	d.cons.alloc(m)
+	d.Reset()
+	// dof_invweight0 (MuJoCo engine_setconst.c set0): the diagonal of M⁻¹
+	// at qpos0; joint-limit rows use it to scale their regulariser.
+	d.invWeight0 = f(nv)
+	d.kinematics()
+	d.massMatrix()
+	for i := range nv {
+		clear(d.tmp)
+		d.tmp[i] = 1
+		d.cholSolve(d.chol, d.tmp)
+		d.invWeight0[i] = d.tmp[i]
+	}
+	d.forward()
+	return d
+}
+
+// Model returns the model the data belongs to.
+func (d *Data) Model() *Model { return d.m }
+
+// Reset puts the state back to qpos = Qpos0, qvel = 0, ctrl = 0, time 0
+// (mj_resetData) without evaluating the dynamics.
+func (d *Data) Reset() {
+	copy(d.Qpos, d.m.Qpos0)
+	clear(d.Qvel)
+	clear(d.Ctrl)
+	clear(d.Qacc)
+	d.Time = 0
+}
+
+// SetState copies qpos and qvel into the state and evaluates Forward (the
+// Gymnasium set_state: mj_resetData, copy, mj_forward). Time and Ctrl are
+// reset to zero. Non-finite values are an error and leave d reset.
+func (d *Data) SetState(qpos, qvel []float64) error {
+	if len(qpos) != d.m.Nq || len(qvel) != d.m.Nv {
+		return fmt.Errorf("physics: SetState: got %d qpos and %d qvel, want %d and %d",
+			len(qpos), len(qvel), d.m.Nq, d.m.Nv)
+	}
+	d.Reset()
+	if i := firstNonFinite(qpos); i >= 0 {
+		return fmt.Errorf("%w: qpos[%d] = %v", ErrNonFinite, i, qpos[i])
+	}
+	if i := firstNonFinite(qvel); i >= 0 {
+		return fmt.Errorf("%w: qvel[%d] = %v", ErrNonFinite, i, qvel[i])
+	}
+	copy(d.Qpos, qpos)
+	copy(d.Qvel, qvel)
+	d.maxRows = 0
+	return d.Forward()
+}
+
+// Forward evaluates the dynamics at the current state: kinematics, mass
+// matrix, bias, passive and actuator forces, joint-limit constraints and
+// Qacc (MuJoCo mj_forward). It returns an error if the inputs or the
+// resulting acceleration are not finite.
+func (d *Data) Forward() error {
+	if err := d.checkInputs(); err != nil {
+		return err
+	}
+	d.forward()
+	if i := firstNonFinite(d.Qacc); i >= 0 {
+		return fmt.Errorf("%w: qacc[%d] = %v", ErrNonFinite, i, d.Qacc[i])
+	}
+	return nil
+}
+
+// forward is Forward without the checks: mj_forward's position, velocity,
+// actuation, acceleration and constraint stages for this model subset.
+func (d *Data) forward() {
+	d.kinematics()
+	d.massMatrix()
+	d.velocities()
+	d.passive()
+	d.rne()
+	d.actuation()
+	nv := d.m.Nv
+	for i := range nv {
+		d.qfrcSmooth[i] = d.QfrcPassive[i] - d.QfrcBias[i] + d.QfrcActuator[i]
+	}
+	copy(d.qaccSmooth, d.qfrcSmooth)
+	d.cholSolve(d.chol, d.qaccSmooth)
+	d.cons.instantiateLimits(d)
+	d.maxRows = max(d.maxRows, d.cons.n)
+	d.cons.solve(d)
+}
+
+// massMatrix fills M with the composite rigid body algorithm (MuJoCo 2.2.2
+// mj_crb): each body's composite inertia is the sum over its subtree, and
+// M_ij = cdof_iᵀ·crb(body(j))·cdof_j for DOF i on the path from j to the
+// root. Armature is added on the diagonal, then M is factored.
+func (d *Data) massMatrix() {
+	m := d.m
+	nb, nv := len(m.Bodies), m.Nv
+	copy(d.crb, d.cinert)
+	for bi := nb - 1; bi > 0; bi-- {
+		if p := m.Bodies[bi].Parent; p > 0 {
+			d.crb[p].addTo(&d.crb[bi])
+		}
+	}
+	clear(d.M)
+	for j := range nv {
+		buf := d.crb[m.DofBody[j]].mul(&d.cdof[j])
+		for i := j; i >= 0; i = d.dofParent[i] {
+			v := dot6(&d.cdof[i], &buf)
+			d.M[i*nv+j], d.M[j*nv+i] = v, v
+		}
+		d.M[j*nv+j] += m.Joints[m.DofJoint[j]].Armature
+	}
+	cholesky(d.chol, d.M, nv)
+}
+
+// rne computes the bias force c(q, q̇) = Coriolis + centrifugal + gravity by
+// recursive Newton–Euler with zero joint acceleration (MuJoCo 2.2.2 mj_rne
+// with flg_acc = 0): the world "accelerates" by −gravity, each body's
+// acceleration is its parent's plus Σ cdof_dot·qvel, its net force is
+// I·a + v ×f (I·v), forces accumulate from the leaves to the root, and
+// c_i = cdof_iᵀ·cfrc(body(i)).
+func (d *Data) rne() {
+	m := d.m
+	g := v3(m.Option.Gravity)
+	d.cacc[0] = spatial{v: g.scale(-1)}
+	for bi := 1; bi < len(m.Bodies); bi++ {
+		b := &m.Bodies[bi]
+		a := d.cacc[b.Parent]
+		for i := b.DofAdr; i >= 0 && i < b.DofAdr+b.DofNum; i++ {
+			a = a.add(d.cdofDot[i].scale(d.Qvel[i]))
+		}
+		d.cacc[bi] = a
+		fa := d.cinert[bi].mul(&a)
+		mv := d.cinert[bi].mul(&d.cvel[bi])
+		fv := crossForce(&d.cvel[bi], &mv)
+		d.cfrc[bi] = fa.add(fv)
+	}
+	for bi := len(m.Bodies) - 1; bi > 0; bi-- {
+		if p := m.Bodies[bi].Parent; p > 0 {
+			d.cfrc[p] = d.cfrc[p].add(d.cfrc[bi])
+		}
+	}
+	for i := range m.Nv {
+		d.QfrcBias[i] = dot6(&d.cdof[i], &d.cfrc[m.DofBody[i]])
+	}
+}
+
+// passive computes joint springs −k·(q − springref), dampers −b·q̇ and, when
+// the medium has density or viscosity, the inertia-box fluid forces of
+// every massive body (MuJoCo 2.2.2 engine_passive.c mj_passive).
+func (d *Data) passive() {
+	m := d.m
+	for i := range m.Nv {
+		j := &m.Joints[m.DofJoint[i]]
+		q := j.QposAdr
+		d.QfrcPassive[i] = -j.Stiffness*(d.Qpos[q]-m.QposSpring[q]) - j.Damping*d.Qvel[i]
+	}
+	if m.Option.Density > 0 || m.Option.Viscosity > 0 {
+		for bi := 1; bi < len(m.Bodies); bi++ {
+			if m.Bodies[bi].Mass >= mjMINVAL {
+				d.fluidBox(bi)
+			}
+		}
+	}
+}
+
+// fluidBox adds the fluid forces of body bi modelled as the box with the
+// body's mass and principal inertia (MuJoCo 2.2.2 engine_passive.c
+// mj_inertiaBoxFluidModel): the COM velocity is expressed in the inertial
+// (principal) frame, Stokes drag uses the mean box side as the diameter,
+// quadratic drag acts per axis on the box's projected area (force) or its
+// fourth-moment analogue (torque), and the result is applied at the COM.
+func (d *Data) fluidBox(bi int) {
+	m := d.m
+	box := d.fluidBoxes[bi]
+	// Velocity at the COM, in the inertial frame, minus the wind.
+	v := &d.cvel[bi]
+	c := d.xipos[bi]
+	vc := v.v.add(v.w.cross(c))
+	r := &d.ximat[bi]
+	w := r.mulT(v.w)
+	u := r.mulT(vc).sub(r.mulT(v3(m.Option.Wind)))
+	lw, lv := [3]float64{w.x, w.y, w.z}, [3]float64{u.x, u.y, u.z}
+	var lt, lf [3]float64
+	diam := (box[0] + box[1] + box[2]) / 3
+	if mu := m.Option.Viscosity; mu > 0 {
+		for i := range 3 {
+			lt[i] = -lw[i] * math.Pi * diam * diam * diam * mu
+			lf[i] = -lv[i] * 3 * math.Pi * diam * mu
+		}
+	}
+	if rho := m.Option.Density; rho > 0 {
+		for i := range 3 {
+			j, k := (i+1)%3, (i+2)%3
+			lf[i] -= 0.5 * rho * box[j] * box[k] * math.Abs(lv[i]) * lv[i]
+			bj4 := box[j] * box[j] * box[j] * box[j]
+			bk4 := box[k] * box[k] * box[k] * box[k]
+			lt[i] -= rho * box[i] * (bj4 + bk4) * math.Abs(lw[i]) * lw[i] / 64
+		}
+	}
+	d.applyForce(r.mul(v3(lf)), r.mul(v3(lt)), c, bi, d.QfrcPassive)
+}
+
+// actuation computes motor forces gear·clamp(ctrl, ctrlrange), clamped to
+// forcerange when force-limited (MuJoCo 2.2.2 engine_forward.c
+// mj_fwdActuation with gain 1, bias 0 and a joint transmission).
+func (d *Data) actuation() {
+	m := d.m
+	clear(d.QfrcActuator)
+	for a := range m.Actuators {
+		act := &m.Actuators[a]
+		u := d.Ctrl[a]
+		if act.CtrlLimited {
+			u = math.Min(math.Max(u, act.CtrlRange[0]), act.CtrlRange[1])
+		}
+		if act.ForceLimited {
+			u = math.Min(math.Max(u, act.ForceRange[0]), act.ForceRange[1])
+		}
+		d.QfrcActuator[m.Joints[act.Joint].DofAdr] += act.Gear[0] * u
+	}
+}
+
+// checkInputs reports the first non-finite control or state value.
+func (d *Data) checkInputs() error {
+	for _, s := range []struct {
+		name string
+		v    []float64
+	}{{"ctrl", d.Ctrl}, {"qpos", d.Qpos}, {"qvel", d.Qvel}} {
+		if i := firstNonFinite(s.v); i >= 0 {
+			return fmt.Errorf("%w: %s[%d] = %v", ErrNonFinite, s.name, i, s.v[i])
+		}
+	}
+	return nil
+}
+
+func firstNonFinite(v []float64) int {
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+// cholesky writes into l the lower Cholesky factor of the symmetric
+// positive-definite n×n matrix a (both row-major). Only the lower triangle
+// of a is read, each entry before l's entry overwrites it, so l may alias a. The
+// matrices here are at most a few tens of rows, so a dense factor beats
+// MuJoCo's sparse one (engine_core_smooth.c mj_factorM) in simplicity
+// without costing speed.
+func cholesky(l, a []float64, n int) {
+	for i := range n {
+		for j := 0; j <= i; j++ {
+			s := a[i*n+j]
+			for k := range j {
+				s -= l[i*n+k] * l[j*n+k]
+			}
+			if i == j {
+				l[i*n+i] = math.Sqrt(s)
+			} else {
+				l[i*n+j] = s / l[j*n+j]
+			}
+		}
+		for j := i + 1; j < n; j++ {
+			l[i*n+j] = 0
+		}
+	}
+}
+
+// cholSolve overwrites x with A⁻¹x for A = L·Lᵀ, L the factor in l.
+func (d *Data) cholSolve(l, x []float64) { cholSolveN(l, x, len(x)) }
+
+func cholSolveN(l, x []float64, n int) {
+	for i := range n {
+		s := x[i]
+		for k := range i {
+			s -= l[i*n+k] * x[k]
+		}
+		x[i] = s / l[i*n+i]
+	}
+	for i := n - 1; i >= 0; i-- {
+		s := x[i]
+		for k := i + 1; k < n; k++ {
+			s -= l[k*n+i] * x[k]
+		}
+		x[i] = s / l[i*n+i]
+	}
+}
