@@ -2,10 +2,11 @@
 // reads the subset of MuJoCo's MJCF format that Gymnasium's seven v4 MuJoCo
 // tasks use and compiles it into a Model (bodies, joints, geoms, sites,
 // actuators, options) with the masses and inertias MuJoCo 2.2.2 derives
-// from the geoms, and simulates the contact-free dynamics of such a model
-// (Data, Step): rigid-body dynamics in generalised coordinates, springs,
-// dampers, armature, motors, soft joint limits, Swimmer's fluid forces,
-// and MuJoCo's Euler and RK4 integrators. Contacts are not implemented.
+// from the geoms, and simulates such a model (Data, Step): rigid-body
+// dynamics in generalised coordinates, springs, dampers, armature, motors,
+// soft joint limits, soft contacts with pyramidal friction cones (plane,
+// sphere and capsule geoms), Swimmer's fluid forces, and MuJoCo's Euler
+// and RK4 integrators.
 //
 //	m, err := physics.Load("reacher") // embedded envs/mujoco/models/reacher.xml
 //	d := physics.NewData(m)
@@ -18,8 +19,9 @@
 // load.go (Parse, Load), kinematics.go (frames, DOF motion vectors,
 // velocities), dynamics.go (Data, mass matrix, bias, passive and actuator
 // forces, forward dynamics), limits.go (joint-limit constraint rows and
-// their solve) and integrate.go (Step). README.md lists the agreement with
-// MuJoCo and the speed.
+// their solve), collision.go (contact detection), contact.go (contact
+// rows and the Newton constraint solve) and integrate.go (Step). README.md
+// lists the agreement with MuJoCo and the speed.
 //
 // # Supported MJCF subset
 //

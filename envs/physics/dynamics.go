@@ -31,7 +31,7 @@ type Data struct {
 	QfrcBias       []float64 // Coriolis, centrifugal and gravity forces (c in M·qacc + c = τ)
 	QfrcPassive    []float64 // spring, damper and fluid forces
 	QfrcActuator   []float64 // actuator forces
-	QfrcConstraint []float64 // constraint (joint limit) forces Jᵀf
+	QfrcConstraint []float64 // constraint (joint limit and contact) forces Jᵀf
 	M              []float64 // joint-space inertia matrix, nv×nv row-major
 
 	m *Model
@@ -57,10 +57,21 @@ type Data struct {
 	tmp                    []float64
 
 	cons constraints
+	cscr contactScratch
+
+	// Collision.
+	pairs    []geomPair   // candidate geom pairs (collidePairs)
+	contacts []Contact    // contacts of the last evaluation, ncon used
+	conPair  []int        // pair index of each contact
+	ncon     int          // number of contacts
+	bodyW0   [][2]float64 // body_invweight0 (translation, rotation)
 	// maxRows is the most constraint rows active in any dynamics
 	// evaluation since the last Step or SetState began; tests use it to
 	// tell steps that touched a joint limit.
 	maxRows int
+	// maxContacts is the most contacts (ncon) in any evaluation since the
+	// last Step or SetState began.
+	maxContacts int
 
 	// Integrator scratch.
 	qpos0, qvel0         []float64 // RK4 stage origin
@@ -123,7 +134,15 @@ func NewData(m *Model) *Data {
 			}
 		}
 	}
-	d.cons.alloc(m)
+	d.pairs = collidePairs(m)
+	maxCon := 0
+	for _, p := range d.pairs {
+		maxCon += p.maxCon
+	}
+	d.contacts = make([]Contact, maxCon)
+	d.conPair = make([]int, maxCon)
+	d.cons.alloc(m, 4*maxCon)
+	d.cscr.alloc(nv, d.cons.max)
 	d.Reset()
 	// dof_invweight0 (MuJoCo engine_setconst.c set0): the diagonal of M⁻¹
 	// at qpos0; joint-limit rows use it to scale their regulariser.
@@ -136,6 +155,7 @@ func NewData(m *Model) *Data {
 		d.cholSolve(d.chol, d.tmp)
 		d.invWeight0[i] = d.tmp[i]
 	}
+	d.bodyW0 = d.bodyInvWeight0()
 	d.forward()
 	return d
 }
@@ -170,13 +190,13 @@ func (d *Data) SetState(qpos, qvel []float64) error {
 	}
 	copy(d.Qpos, qpos)
 	copy(d.Qvel, qvel)
-	d.maxRows = 0
+	d.maxRows, d.maxContacts = 0, 0
 	return d.Forward()
 }
 
 // Forward evaluates the dynamics at the current state: kinematics, mass
-// matrix, bias, passive and actuator forces, joint-limit constraints and
-// Qacc (MuJoCo mj_forward). It returns an error if the inputs or the
+// matrix, bias, passive and actuator forces, collision detection,
+// joint-limit and contact constraints and Qacc (MuJoCo mj_forward). It returns an error if the inputs or the
 // resulting acceleration are not finite.
 func (d *Data) Forward() error {
 	if err := d.checkInputs(); err != nil {
@@ -204,9 +224,17 @@ func (d *Data) forward() {
 	}
 	copy(d.qaccSmooth, d.qfrcSmooth)
 	d.cholSolve(d.chol, d.qaccSmooth)
+	d.collision()
 	d.cons.instantiateLimits(d)
+	nlim := d.cons.n
+	d.cons.instantiateContacts(d)
 	d.maxRows = max(d.maxRows, d.cons.n)
-	d.cons.solve(d)
+	d.maxContacts = max(d.maxContacts, d.ncon)
+	if d.cons.n == nlim {
+		d.cons.solve(d)
+	} else {
+		d.cons.newton(d)
+	}
 }
 
 // massMatrix fills M with the composite rigid body algorithm (MuJoCo 2.2.2

@@ -35,7 +35,7 @@ func Step(d *Data, frameSkip int) error {
 	copy(d.savedQpos, d.Qpos)
 	copy(d.savedQvel, d.Qvel)
 	t0 := d.Time
-	d.maxRows = 0
+	d.maxRows, d.maxContacts = 0, 0
 	for range frameSkip {
 		d.forward()
 		if d.m.Option.Integrator == RK4 {

@@ -4,15 +4,14 @@ import "math"
 
 // constraints holds the active constraint rows of the current state and
 // the scratch to solve for their forces. Rows are dense (a full Jacobian
-// row over the DOFs) so that other row kinds, such as contact normals and
-// friction directions, can be appended by later code without changing the
-// solve interface; only joint-limit rows exist today.
+// row over the DOFs): joint-limit rows first, then the pyramid-edge rows
+// of the contacts (contact.go).
 type constraints struct {
 	max  int       // row capacity
 	n    int       // active rows
 	nv   int       // DOFs
 	j    []float64 // n×nv Jacobian rows
-	pos  []float64 // signed distance (limit: distance to the limit)
+	pos  []float64 // signed distance (limit: to the limit; contact: dist)
 	marg []float64 // margin
 	vel  []float64 // J·qvel
 	aref []float64 // reference acceleration
@@ -35,12 +34,13 @@ type constraints struct {
 // projected Gauss–Seidel instead.
 const maxEnumRows = 8
 
-func (c *constraints) alloc(m *Model) {
+func (c *constraints) alloc(m *Model, contactRows int) {
 	for _, j := range m.Joints {
 		if j.Limited {
 			c.max += 2
 		}
 	}
+	c.max += contactRows
 	n, nv := c.max, m.Nv
 	f := func(k int) []float64 { return make([]float64, k) }
 	c.nv = nv
@@ -150,7 +150,8 @@ func (c *constraints) setImpedance(k int, solref [2]float64, solimp [5]float64, 
 // trying active sets (first the rows with a positive right-hand side, then
 // all subsets), which is exact and cheap for the one or two limit rows
 // active at a time; beyond maxEnumRows rows projected Gauss–Seidel is used.
-// Contacts with friction cones will need MuJoCo's Newton solver instead.
+// forward uses it only when there are no contact rows; with contacts the
+// same problem is solved by newton (contact.go).
 func (c *constraints) solve(d *Data) {
 	nv, n := c.nv, c.n
 	copy(d.Qacc, d.qaccSmooth)
