@@ -91,6 +91,10 @@ func TestContactRollouts(t *testing.T) {
 					if err := Step(d, fs); err != nil {
 						t.Fatal(err)
 					}
+					if d.NCon() != int(out[k][2]) {
+						t.Errorf("free-running step %d: ncon %d, MuJoCo %d", k, d.NCon(),
+							int(out[k][2]))
+					}
 					w := out[k][3:]
 					var e errStats
 					for i := range nq {
