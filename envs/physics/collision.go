@@ -45,7 +45,8 @@ const mjMINMU = 1e-5
 // the world is never treated as a parent. Only pairs with a narrow phase
 // here (plane–sphere, plane–capsule, sphere–sphere, sphere–capsule,
 // capsule–capsule) are kept; the seven supported models have no other
-// colliding pair (TestContactCount checks the contact counts).
+// colliding pair (the contact-count checks in contact_test.go
+// confirm this against MuJoCo).
 func collidePairs(m *Model) []geomPair {
 	nb := len(m.Bodies)
 	weld := make([]int, nb)
@@ -242,7 +243,7 @@ func closestOnSegment(centre, ax, p vec) vec {
 // are tested as spheres. For (near-)parallel segments MuJoCo 2.2.2 may
 // return two contacts (one per end); here the single nearest pair of
 // points is used instead. Hopper's self-contacts are rare and never
-// parallel in the goldens (TestContactCount).
+// parallel in the goldens (contact counts and states match MuJoCo there).
 func capsuleCapsule(con []Contact, margin float64, pos1 vec, mat1 *mat3, s1 Vec3,
 	pos2 vec, mat2 *mat3, s2 Vec3) int {
 	ax1 := vec{mat1.r0.z, mat1.r1.z, mat1.r2.z}.scale(s1[1])

@@ -36,8 +36,8 @@ func (d *Data) bodyInvWeight0() [][2]float64 {
 				copy(row, jac[k*nv:(k+1)*nv])
 			} else {
 				for i := d.bodyLastDof[bi]; i >= 0; i = d.dofParent[i] {
-					w := d.cdof[i].w
-					row[i] = [3]float64{w.x, w.y, w.z}[k-3]
+					om := d.cdof[i].w
+					row[i] = [3]float64{om.x, om.y, om.z}[k-3]
 				}
 			}
 			orig := append([]float64(nil), row...)
