@@ -184,3 +184,23 @@ func TestRegistryRegister(t *testing.T) {
 		t.Errorf("zero Registry Register = %v, want nil", err)
 	}
 }
+
+func TestEveryIDMakesAndSteps(t *testing.T) {
+	for _, id := range registry.IDs() {
+		t.Run(id, func(t *testing.T) {
+			env, err := registry.Make(id)
+			if err != nil {
+				t.Fatalf("Make(%q) = %v", id, err)
+			}
+			defer env.Close()
+			obs, _, err := env.Reset(0)
+			if err != nil || len(obs) != env.ObservationSpace().Dim() {
+				t.Fatalf("Reset(0) = %v, %v; want %d values", obs, err,
+					env.ObservationSpace().Dim())
+			}
+			if _, err := env.Step(make([]float64, env.ActionSpace().Dim())); err != nil {
+				t.Errorf("Step(zero action) = %v", err)
+			}
+		})
+	}
+}
