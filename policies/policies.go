@@ -124,11 +124,21 @@ var tasks = map[string]task{
 // "medium-expert" is an error wrapping [ErrCompositeKind]: the collector
 // concatenates the medium and expert datasets. Another kind is an error
 // wrapping [ErrUnknownKind]; an unknown envID one wrapping
-// [envs.ErrUnknownEnv], and a registered environment without policies one
-// wrapping [ErrNoPolicies].
+// [envs.ErrUnknownEnv], and a registered environment without scripted
+// policies one wrapping [ErrNoPolicies] for kinds other than random,
+// which every registered environment has.
 func ForKind(envID, kind string) (Policy, error) {
 	if _, err := registry.Lookup(envID); err != nil {
 		return nil, fmt.Errorf("policies: %w", err)
+	}
+	if kind == KindRandom {
+		// Random needs only the action space, so every registered
+		// environment has it.
+		space, err := actionSpace(envID)
+		if err != nil {
+			return nil, err
+		}
+		return Random{Space: space}, nil
 	}
 	t, ok := tasks[envID]
 	if !ok {
@@ -137,13 +147,10 @@ func ForKind(envID, kind string) (Policy, error) {
 	switch kind {
 	case KindExpert:
 		return t.expert(), nil
-	case KindRandom, KindMedium:
+	case KindMedium:
 		space, err := actionSpace(envID)
 		if err != nil {
 			return nil, err
-		}
-		if kind == KindRandom {
-			return Random{Space: space}, nil
 		}
 		return Noisy{Base: t.expert(), Eps: t.mediumEps, Space: space}, nil
 	case "medium-expert":

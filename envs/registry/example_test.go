@@ -63,5 +63,6 @@ func ExampleRegistry_Register() {
 		return
 	}
 	fmt.Println(r.IDs())
-	// Output: [MountainCarContinuous-v0 Pendulum-short-v1 Pendulum-v1]
+	// Output:
+	// [HalfCheetah-v4 Hopper-v4 InvertedDoublePendulum-v4 InvertedPendulum-v4 MountainCarContinuous-v0 Pendulum-short-v1 Pendulum-v1 Reacher-v4 Swimmer-v4 Walker2d-v4]
 }

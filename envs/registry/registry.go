@@ -18,6 +18,7 @@ import (
 
 	"offrl/envs"
 	"offrl/envs/mountaincar"
+	"offrl/envs/mujoco"
 	"offrl/envs/pendulum"
 )
 
@@ -56,6 +57,54 @@ var builtin = map[string]Entry{
 		Spec: Spec{ID: "MountainCarContinuous-v0", Task: "mountaincar", MaxEpisodeSteps: 999, DT: 1},
 		New:  func() (envs.Env, error) { return mountaincar.New(), nil },
 	},
+	// Gymnasium's MuJoCo v4 tasks; episode lengths from the registrations in
+	// gymnasium/envs/__init__.py, DT = timestep × frame skip.
+	"HalfCheetah-v4": {
+		Spec: Spec{ID: "HalfCheetah-v4", Task: "halfcheetah",
+			MaxEpisodeSteps: mujoco.HalfCheetahMaxEpisodeSteps, DT: mujoco.HalfCheetahDT},
+		New: func() (envs.Env, error) { return orNil(mujoco.NewHalfCheetah()) },
+	},
+	"Hopper-v4": {
+		Spec: Spec{ID: "Hopper-v4", Task: "hopper",
+			MaxEpisodeSteps: mujoco.HopperMaxEpisodeSteps, DT: mujoco.HopperDT},
+		New: func() (envs.Env, error) { return orNil(mujoco.NewHopper()) },
+	},
+	"Walker2d-v4": {
+		Spec: Spec{ID: "Walker2d-v4", Task: "walker2d",
+			MaxEpisodeSteps: mujoco.Walker2dMaxEpisodeSteps, DT: mujoco.Walker2dDT},
+		New: func() (envs.Env, error) { return orNil(mujoco.NewWalker2d()) },
+	},
+	"InvertedPendulum-v4": {
+		Spec: Spec{ID: "InvertedPendulum-v4", Task: "invertedpendulum",
+			MaxEpisodeSteps: mujoco.InvertedPendulumMaxEpisodeSteps,
+			DT:              mujoco.InvertedPendulumDT},
+		New: func() (envs.Env, error) { return orNil(mujoco.NewInvertedPendulum()) },
+	},
+	"InvertedDoublePendulum-v4": {
+		Spec: Spec{ID: "InvertedDoublePendulum-v4", Task: "inverteddoublependulum",
+			MaxEpisodeSteps: mujoco.InvertedDoublePendulumMaxEpisodeSteps,
+			DT:              mujoco.InvertedDoublePendulumDT},
+		New: func() (envs.Env, error) { return orNil(mujoco.NewInvertedDoublePendulum()) },
+	},
+	"Reacher-v4": {
+		Spec: Spec{ID: "Reacher-v4", Task: "reacher",
+			MaxEpisodeSteps: mujoco.ReacherMaxEpisodeSteps, DT: mujoco.ReacherDT},
+		New: func() (envs.Env, error) { return orNil(mujoco.NewReacher()) },
+	},
+	"Swimmer-v4": {
+		Spec: Spec{ID: "Swimmer-v4", Task: "swimmer",
+			MaxEpisodeSteps: mujoco.SwimmerMaxEpisodeSteps, DT: mujoco.SwimmerDT},
+		New: func() (envs.Env, error) { return orNil(mujoco.NewSwimmer()) },
+	},
+}
+
+// orNil returns env as an [envs.Env], or a nil interface (not a typed nil
+// pointer) with err when the constructor failed.
+func orNil[E envs.Env](env E, err error) (envs.Env, error) {
+	if err != nil {
+		return nil, err
+	}
+	return env, nil
 }
 
 // Registry is a set of environments addressed by ID. Its zero value is an

@@ -20,6 +20,20 @@ func TestLookup(t *testing.T) {
 		{"Pendulum-v1", registry.Spec{ID: "Pendulum-v1", Task: "pendulum", MaxEpisodeSteps: 200, DT: 0.05}},
 		{"MountainCarContinuous-v0", registry.Spec{
 			ID: "MountainCarContinuous-v0", Task: "mountaincar", MaxEpisodeSteps: 999, DT: 1}},
+		{"HalfCheetah-v4", registry.Spec{
+			ID: "HalfCheetah-v4", Task: "halfcheetah", MaxEpisodeSteps: 1000, DT: 0.05}},
+		{"Hopper-v4", registry.Spec{
+			ID: "Hopper-v4", Task: "hopper", MaxEpisodeSteps: 1000, DT: 0.008}},
+		{"Walker2d-v4", registry.Spec{
+			ID: "Walker2d-v4", Task: "walker2d", MaxEpisodeSteps: 1000, DT: 0.008}},
+		{"InvertedPendulum-v4", registry.Spec{ID: "InvertedPendulum-v4",
+			Task: "invertedpendulum", MaxEpisodeSteps: 1000, DT: 0.04}},
+		{"InvertedDoublePendulum-v4", registry.Spec{ID: "InvertedDoublePendulum-v4",
+			Task: "inverteddoublependulum", MaxEpisodeSteps: 1000, DT: 0.05}},
+		{"Reacher-v4", registry.Spec{
+			ID: "Reacher-v4", Task: "reacher", MaxEpisodeSteps: 50, DT: 0.02}},
+		{"Swimmer-v4", registry.Spec{
+			ID: "Swimmer-v4", Task: "swimmer", MaxEpisodeSteps: 1000, DT: 0.04}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -50,7 +64,9 @@ func TestUnknownID(t *testing.T) {
 }
 
 func TestIDsSorted(t *testing.T) {
-	want := []string{"MountainCarContinuous-v0", "Pendulum-v1"}
+	want := []string{"HalfCheetah-v4", "Hopper-v4", "InvertedDoublePendulum-v4",
+		"InvertedPendulum-v4", "MountainCarContinuous-v0", "Pendulum-v1", "Reacher-v4",
+		"Swimmer-v4", "Walker2d-v4"}
 	got := registry.IDs()
 	if !slices.Equal(got, want) {
 		t.Fatalf("IDs() = %v, want %v", got, want)
@@ -71,6 +87,8 @@ func TestMakeTimeLimit(t *testing.T) {
 		{"MountainCarContinuous-v0", nil, 999},
 		{"Pendulum-v1", []registry.Option{registry.WithMaxEpisodeSteps(7)}, 7},
 		{"MountainCarContinuous-v0", []registry.Option{registry.WithMaxEpisodeSteps(1)}, 1},
+		{"Hopper-v4", nil, 1000},
+		{"Reacher-v4", nil, 50},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -144,7 +162,7 @@ func TestRegistryRegister(t *testing.T) {
 	if err := r.Register(short); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.IDs(); !slices.Contains(got, "ShortPendulum-v0") || len(got) != 3 {
+	if got := r.IDs(); !slices.Contains(got, "ShortPendulum-v0") || len(got) != len(registry.IDs())+1 {
 		t.Errorf("IDs() = %v, want the built-ins and ShortPendulum-v0", got)
 	}
 	if slices.Contains(registry.IDs(), "ShortPendulum-v0") {
@@ -164,5 +182,25 @@ func TestRegistryRegister(t *testing.T) {
 	}
 	if err := empty.Register(short); err != nil {
 		t.Errorf("zero Registry Register = %v, want nil", err)
+	}
+}
+
+func TestEveryIDMakesAndSteps(t *testing.T) {
+	for _, id := range registry.IDs() {
+		t.Run(id, func(t *testing.T) {
+			env, err := registry.Make(id)
+			if err != nil {
+				t.Fatalf("Make(%q) = %v", id, err)
+			}
+			defer env.Close()
+			obs, _, err := env.Reset(0)
+			if err != nil || len(obs) != env.ObservationSpace().Dim() {
+				t.Fatalf("Reset(0) = %v, %v; want %d values", obs, err,
+					env.ObservationSpace().Dim())
+			}
+			if _, err := env.Step(make([]float64, env.ActionSpace().Dim())); err != nil {
+				t.Errorf("Step(zero action) = %v", err)
+			}
+		})
 	}
 }
