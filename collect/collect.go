@@ -409,7 +409,7 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 		ObsDim:  env.ObservationSpace().Dim(), ActDim: as.Dim(),
 		ActionLow: as.Low, ActionHigh: as.High,
 		RefMinScore: ref.RandomReturn, RefMaxScore: ref.ExpertReturn, RefSource: ref.Source,
-		MaxEpisodeSteps: spec.MaxEpisodeSteps, Dt: spec.DT, FrameSkip: 1,
+		MaxEpisodeSteps: spec.MaxEpisodeSteps, Dt: spec.DT, FrameSkip: max(spec.FrameSkip, 1),
 		TimeoutsMeaning: datasets.TimeoutsTimeLimit,
 		CreatedBy:       version.Toolkit,
 		CreatedAt:       created,

@@ -92,9 +92,9 @@ var (
 
 // task holds what this package knows about one environment.
 type task struct {
-	expert    func() Policy
-	mediumEps float64   // Noisy.Eps of the medium policy
-	reference Reference // measured returns; see reference.go
+	expert    func() Policy // nil: no scripted expert (random only)
+	mediumEps float64       // Noisy.Eps of the medium policy
+	reference Reference     // see reference.go
 }
 
 // tasks is the table of environments with behaviour policies. It is
@@ -110,6 +110,12 @@ var tasks = map[string]task{
 		mediumEps: mountainCarMediumEps,
 		reference: mountainCarReference,
 	},
+	// The MuJoCo locomotion tasks have D4RL's reference returns (their
+	// physics matches MuJoCo's, see envs/physics) but no behaviour
+	// policies beyond random yet: those are trained agents, not scripts.
+	"HalfCheetah-v4": {reference: d4rlReference("HalfCheetah-v4", -280.178953, 12135.0)},
+	"Hopper-v4":      {reference: d4rlReference("Hopper-v4", -20.272305, 3234.3)},
+	"Walker2d-v4":    {reference: d4rlReference("Walker2d-v4", 1.629008, 4592.3)},
 }
 
 // ForKind returns the behaviour policy that collects datasets of kind
@@ -141,8 +147,9 @@ func ForKind(envID, kind string) (Policy, error) {
 		return Random{Space: space}, nil
 	}
 	t, ok := tasks[envID]
-	if !ok {
-		return nil, fmt.Errorf("%w %q", ErrNoPolicies, envID)
+	if !ok || t.expert == nil {
+		return nil, fmt.Errorf("%w %q for kind %q (only %q exists for it so far)",
+			ErrNoPolicies, envID, kind, KindRandom)
 	}
 	switch kind {
 	case KindExpert:

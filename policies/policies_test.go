@@ -55,7 +55,9 @@ func TestForKindErrors(t *testing.T) {
 		{"unknown kind", "Pendulum-v1", "medium-replay", ErrUnknownKind,
 			[]string{`"medium-replay"`, "random, medium, expert"}},
 		{"empty kind", "MountainCarContinuous-v0", "", ErrUnknownKind, []string{`""`}},
-		{"unknown env", "Hopper-v4", "expert", envs.ErrUnknownEnv, []string{`"Hopper-v4"`}},
+		{"unknown env", "Nope-v4", "expert", envs.ErrUnknownEnv, []string{`"Nope-v4"`}},
+		{"no scripted expert", "Hopper-v4", "expert", ErrNoPolicies,
+			[]string{`"Hopper-v4"`, `"random"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,15 +75,34 @@ func TestForKindErrors(t *testing.T) {
 	}
 }
 
+// Every registered task has a random policy; the tasks of the policy
+// table have a reference (measured over ≥ 100 episodes, or D4RL's), and
+// those with a scripted expert also medium and expert policies. The rest
+// say so with ErrNoPolicies.
 func TestEveryTaskHasPolicies(t *testing.T) {
 	for _, id := range registry.IDs() {
-		for _, kind := range []string{KindRandom, KindMedium, KindExpert} {
-			if _, err := ForKind(id, kind); err != nil {
+		if _, err := ForKind(id, KindRandom); err != nil {
+			t.Errorf("ForKind(%q, random) = %v", id, err)
+		}
+		tk, ok := tasks[id]
+		for _, kind := range []string{KindMedium, KindExpert} {
+			_, err := ForKind(id, kind)
+			switch {
+			case ok && tk.expert != nil && err != nil:
 				t.Errorf("ForKind(%q, %q) = %v", id, kind, err)
+			case (!ok || tk.expert == nil) && !errors.Is(err, ErrNoPolicies):
+				t.Errorf("ForKind(%q, %q) = %v, want ErrNoPolicies", id, kind, err)
 			}
 		}
 		ref, err := ReferenceFor(id)
-		if err != nil || ref.EnvID != id || ref.Episodes < 100 || ref.Source == "" {
+		switch {
+		case !ok:
+			if !errors.Is(err, ErrNoPolicies) {
+				t.Errorf("ReferenceFor(%q) = %v, want ErrNoPolicies", id, err)
+			}
+		case err != nil || ref.EnvID != id || ref.Source == "" ||
+			ref.Episodes < 100 && !strings.HasPrefix(ref.Source, "D4RL") ||
+			!(ref.ExpertReturn > ref.RandomReturn):
 			t.Errorf("ReferenceFor(%q) = %+v, %v", id, ref, err)
 		}
 	}

@@ -51,6 +51,16 @@ var (
 	}
 )
 
+// d4rlReference is a MuJoCo locomotion task's REF_MIN_SCORE and
+// REF_MAX_SCORE from D4RL (d4rl/infos.py; the same for every dataset kind
+// and version), the scale every published D4RL score uses. They were
+// measured by D4RL on MuJoCo, not by this toolkit, so Episodes is 0.
+func d4rlReference(envID string, random, expert float64) Reference {
+	return Reference{EnvID: envID, RandomReturn: random, ExpertReturn: expert,
+		Source: "D4RL d4rl/infos.py REF_MIN_SCORE and REF_MAX_SCORE (measured on MuJoCo; " +
+			"envs/physics matches MuJoCo 2.2.2, see its README)"}
+}
+
 // The medium policies' ε (see [Noisy]), tuned so that the medium policy's
 // normalised score is about 33. Measured with MeasureReturn and the
 // references above (TestMediumScore checks [30, 36] over 1000 episodes):

@@ -36,6 +36,9 @@ type Spec struct {
 	// no physical time (MountainCarContinuous) use 1: one step is one time
 	// unit.
 	DT float64
+	// FrameSkip is the number of simulator steps per environment step
+	// (the MuJoCo tasks' frame_skip); 0 means 1.
+	FrameSkip int
 }
 
 // Entry is a registered environment: its [Spec] and a constructor that
@@ -61,39 +64,46 @@ var builtin = map[string]Entry{
 	// gymnasium/envs/__init__.py, DT = timestep × frame skip.
 	"HalfCheetah-v4": {
 		Spec: Spec{ID: "HalfCheetah-v4", Task: "halfcheetah",
-			MaxEpisodeSteps: mujoco.HalfCheetahMaxEpisodeSteps, DT: mujoco.HalfCheetahDT},
+			MaxEpisodeSteps: mujoco.HalfCheetahMaxEpisodeSteps, DT: mujoco.HalfCheetahDT,
+			FrameSkip: mujoco.HalfCheetahFrameSkip},
 		New: func() (envs.Env, error) { return orNil(mujoco.NewHalfCheetah()) },
 	},
 	"Hopper-v4": {
 		Spec: Spec{ID: "Hopper-v4", Task: "hopper",
-			MaxEpisodeSteps: mujoco.HopperMaxEpisodeSteps, DT: mujoco.HopperDT},
+			MaxEpisodeSteps: mujoco.HopperMaxEpisodeSteps, DT: mujoco.HopperDT,
+			FrameSkip: mujoco.HopperFrameSkip},
 		New: func() (envs.Env, error) { return orNil(mujoco.NewHopper()) },
 	},
 	"Walker2d-v4": {
 		Spec: Spec{ID: "Walker2d-v4", Task: "walker2d",
-			MaxEpisodeSteps: mujoco.Walker2dMaxEpisodeSteps, DT: mujoco.Walker2dDT},
+			MaxEpisodeSteps: mujoco.Walker2dMaxEpisodeSteps, DT: mujoco.Walker2dDT,
+			FrameSkip: mujoco.Walker2dFrameSkip},
 		New: func() (envs.Env, error) { return orNil(mujoco.NewWalker2d()) },
 	},
 	"InvertedPendulum-v4": {
 		Spec: Spec{ID: "InvertedPendulum-v4", Task: "invertedpendulum",
 			MaxEpisodeSteps: mujoco.InvertedPendulumMaxEpisodeSteps,
-			DT:              mujoco.InvertedPendulumDT},
+			DT:              mujoco.InvertedPendulumDT,
+			FrameSkip:       mujoco.InvertedPendulumFrameSkip},
 		New: func() (envs.Env, error) { return orNil(mujoco.NewInvertedPendulum()) },
 	},
 	"InvertedDoublePendulum-v4": {
 		Spec: Spec{ID: "InvertedDoublePendulum-v4", Task: "inverteddoublependulum",
 			MaxEpisodeSteps: mujoco.InvertedDoublePendulumMaxEpisodeSteps,
-			DT:              mujoco.InvertedDoublePendulumDT},
+			DT:              mujoco.InvertedDoublePendulumDT,
+			FrameSkip:       mujoco.InvertedDoublePendulumFrameSkip},
 		New: func() (envs.Env, error) { return orNil(mujoco.NewInvertedDoublePendulum()) },
 	},
 	"Reacher-v4": {
 		Spec: Spec{ID: "Reacher-v4", Task: "reacher",
-			MaxEpisodeSteps: mujoco.ReacherMaxEpisodeSteps, DT: mujoco.ReacherDT},
+			MaxEpisodeSteps: mujoco.ReacherMaxEpisodeSteps, DT: mujoco.ReacherDT,
+			FrameSkip: mujoco.ReacherFrameSkip},
 		New: func() (envs.Env, error) { return orNil(mujoco.NewReacher()) },
 	},
 	"Swimmer-v4": {
 		Spec: Spec{ID: "Swimmer-v4", Task: "swimmer",
-			MaxEpisodeSteps: mujoco.SwimmerMaxEpisodeSteps, DT: mujoco.SwimmerDT},
+			MaxEpisodeSteps: mujoco.SwimmerMaxEpisodeSteps, DT: mujoco.SwimmerDT,
+			FrameSkip: mujoco.SwimmerFrameSkip},
 		New: func() (envs.Env, error) { return orNil(mujoco.NewSwimmer()) },
 	},
 }

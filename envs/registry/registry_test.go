@@ -21,19 +21,20 @@ func TestLookup(t *testing.T) {
 		{"MountainCarContinuous-v0", registry.Spec{
 			ID: "MountainCarContinuous-v0", Task: "mountaincar", MaxEpisodeSteps: 999, DT: 1}},
 		{"HalfCheetah-v4", registry.Spec{
-			ID: "HalfCheetah-v4", Task: "halfcheetah", MaxEpisodeSteps: 1000, DT: 0.05}},
+			ID: "HalfCheetah-v4", Task: "halfcheetah", MaxEpisodeSteps: 1000, DT: 0.05, FrameSkip: 5}},
 		{"Hopper-v4", registry.Spec{
-			ID: "Hopper-v4", Task: "hopper", MaxEpisodeSteps: 1000, DT: 0.008}},
+			ID: "Hopper-v4", Task: "hopper", MaxEpisodeSteps: 1000, DT: 0.008, FrameSkip: 4}},
 		{"Walker2d-v4", registry.Spec{
-			ID: "Walker2d-v4", Task: "walker2d", MaxEpisodeSteps: 1000, DT: 0.008}},
+			ID: "Walker2d-v4", Task: "walker2d", MaxEpisodeSteps: 1000, DT: 0.008, FrameSkip: 4}},
 		{"InvertedPendulum-v4", registry.Spec{ID: "InvertedPendulum-v4",
-			Task: "invertedpendulum", MaxEpisodeSteps: 1000, DT: 0.04}},
+			Task: "invertedpendulum", MaxEpisodeSteps: 1000, DT: 0.04, FrameSkip: 2}},
 		{"InvertedDoublePendulum-v4", registry.Spec{ID: "InvertedDoublePendulum-v4",
-			Task: "inverteddoublependulum", MaxEpisodeSteps: 1000, DT: 0.05}},
+			Task: "inverteddoublependulum", MaxEpisodeSteps: 1000, DT: 0.05,
+			FrameSkip: 5}},
 		{"Reacher-v4", registry.Spec{
-			ID: "Reacher-v4", Task: "reacher", MaxEpisodeSteps: 50, DT: 0.02}},
+			ID: "Reacher-v4", Task: "reacher", MaxEpisodeSteps: 50, DT: 0.02, FrameSkip: 2}},
 		{"Swimmer-v4", registry.Spec{
-			ID: "Swimmer-v4", Task: "swimmer", MaxEpisodeSteps: 1000, DT: 0.04}},
+			ID: "Swimmer-v4", Task: "swimmer", MaxEpisodeSteps: 1000, DT: 0.04, FrameSkip: 4}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
