@@ -85,3 +85,40 @@ func TestSphereBox(t *testing.T) {
 		})
 	}
 }
+
+// TestSphereBoxPair checks that a sphere and a box pass the pair filters
+// and reach sphereBox through collision, and that a Step with the contact
+// active does not allocate.
+func TestSphereBoxPair(t *testing.T) {
+	const xml = `<mujoco>
+  <option timestep="0.01" gravity="0 0 0" iterations="20"/>
+  <default><geom condim="1" margin="0.002" contype="2" conaffinity="1"/></default>
+  <worldbody>
+    <body name="ball" pos="0 0 0">
+      <geom type="sphere" size="0.1" contype="1"/>
+      <joint name="x" type="slide" axis="1 0 0" damping="1"/>
+    </body>
+    <geom type="box" pos="0.62 0 0" size="0.5 0.5 0.2"/>
+  </worldbody>
+</mujoco>`
+	m, err := Parse(strings.NewReader(xml), "spherebox.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewData(m)
+	if err := d.SetState([]float64{0.03}, []float64{1}); err != nil {
+		t.Fatal(err)
+	}
+	if d.NCon() != 1 {
+		t.Fatalf("ncon = %d, want 1", d.NCon())
+	}
+	c := d.Contacts()[0]
+	// Box face at x = 0.12, sphere surface at 0.13: dist −0.01, normal +x.
+	if math.Abs(c.Dist+0.01) > 1e-12 || c.Frame[0] != (Vec3{1, 0, 0}) ||
+		m.Geoms[c.Geom1].Type != GeomSphere || m.Geoms[c.Geom2].Type != GeomBox {
+		t.Errorf("contact %+v, want sphere→box, dist −0.01, normal +x", c)
+	}
+	if n := testing.AllocsPerRun(20, func() { _ = Step(d, 1) }); n != 0 {
+		t.Errorf("Step allocates %v times, want 0", n)
+	}
+}
