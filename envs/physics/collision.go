@@ -44,9 +44,10 @@ const mjMINMU = 1e-5
 // welded body of one is not the welded parent of the other, except that
 // the world is never treated as a parent. Only pairs with a narrow phase
 // here (plane–sphere, plane–capsule, sphere–sphere, sphere–capsule,
-// capsule–capsule) are kept; the seven supported models have no other
-// colliding pair (the contact-count checks in contact_test.go
-// confirm this against MuJoCo).
+// capsule–capsule, sphere–box) are kept; the seven supported models have
+// no other colliding pair (the contact-count checks in contact_test.go
+// confirm this against MuJoCo), and D4RL's point mazes collide only their
+// sphere with the wall boxes (and the floor).
 func collidePairs(m *Model) []geomPair {
 	nb := len(m.Bodies)
 	weld := make([]int, nb)
@@ -118,6 +119,8 @@ func mixPair(m *Model, g1, g2 int) geomPair {
 		p.maxCon = 1
 	case a.Type == GeomCapsule && b.Type == GeomCapsule:
 		p.maxCon = 1
+	case a.Type == GeomSphere && b.Type == GeomBox:
+		p.maxCon = 1
 	}
 	return p
 }
@@ -161,6 +164,8 @@ func (d *Data) collision() {
 			n = sphereSphere(buf, p.margin, pos1, s1[0], closestOnSegment(pos2, ax, pos1), s2[0])
 		case t1 == GeomCapsule && t2 == GeomCapsule:
 			n = capsuleCapsule(buf, p.margin, pos1, &mat1, s1, pos2, &mat2, s2)
+		case t1 == GeomSphere && t2 == GeomBox:
+			n = sphereBox(buf, p.margin, pos1, s1[0], pos2, &mat2, v3(s2))
 		}
 		for k := range n {
 			c := &buf[k]
@@ -225,6 +230,72 @@ func sphereSphere(con []Contact, margin float64, pos1 vec, r1 float64,
 	c.Dist = cdist - r1 - r2
 	c.Pos = pos1.add(nrm.scale(r1 + c.Dist/2)).arr()
 	c.Frame = [3]Vec3{nrm.arr(), {}, {}}
+	return 1
+}
+
+// sphereBox is MuJoCo 2.2.2's mjraw_SphereBox
+// (engine_collision_primitive.c). The sphere centre is taken into the box
+// frame and clamped to the box (per axis, to ±half-size).
+//
+// Outside the box (centre farther than mjMINVAL from the clamped point):
+// the normal points from the centre towards the clamped point, the
+// distance is |clamped − centre| − r, and the contact point is midway
+// between the clamped point and the sphere's deepest point centre +
+// normal·r.
+//
+// Inside the box: the nearest face is the one with the smallest
+// |±half-size − centre| (faces in the order −x, +x, −y, +y, −z, +z, ties
+// to the first), the normal is minus that face's outward normal (still
+// from the sphere into the box), the distance is −(face distance) − r,
+// and the contact point is centre + normal·(r − face distance)/2.
+//
+// No tangent hint is given. Pairs farther apart than the margin give no
+// contact.
+func sphereBox(con []Contact, margin float64, pos1 vec, r float64,
+	pos2 vec, mat2 *mat3, size vec) int {
+	centre := mat2.mulT(pos1.sub(pos2))
+	clamped := vec{
+		math.Max(-size.x, math.Min(size.x, centre.x)),
+		math.Max(-size.y, math.Min(size.y, centre.y)),
+		math.Max(-size.z, math.Min(size.z, centre.z)),
+	}
+	dir := clamped.sub(centre)
+	dist := math.Sqrt(dir.dot(dir))
+	if dist-r > margin {
+		return 0
+	}
+	var local, nrm vec
+	if dist <= mjMINVAL {
+		half := [3]float64{size.x, size.y, size.z}
+		ctr := [3]float64{centre.x, centre.y, centre.z}
+		closest := (size.x + size.y + size.z) * 2
+		k := 0
+		for i := range 6 {
+			side := -1.0
+			if i%2 == 1 {
+				side = 1
+			}
+			if e := math.Abs(side*half[i/2] - ctr[i/2]); closest > e {
+				closest, k = e, i
+			}
+		}
+		var toward [3]float64
+		toward[k/2] = 1
+		if k%2 == 1 {
+			toward[k/2] = -1
+		}
+		nrm = vec{toward[0], toward[1], toward[2]}
+		local = centre.add(nrm.scale((r - closest) / 2))
+		dist = -closest
+	} else {
+		nrm = dir.scale(1 / dist)
+		deepest := centre.add(nrm.scale(r))
+		local = clamped.scale(0.5).add(deepest.scale(0.5))
+	}
+	c := &con[0]
+	c.Dist = dist - r
+	c.Pos = mat2.mul(local).add(pos2).arr()
+	c.Frame = [3]Vec3{mat2.mul(nrm).arr(), {}, {}}
 	return 1
 }
 

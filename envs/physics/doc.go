@@ -5,7 +5,8 @@
 // from the geoms, and simulates such a model (Data, Step): rigid-body
 // dynamics in generalised coordinates, springs, dampers, armature, motors,
 // soft joint limits, soft contacts with pyramidal friction cones (plane,
-// sphere and capsule geoms), Swimmer's fluid forces, and MuJoCo's Euler
+// sphere and capsule geoms, and sphere against box for D4RL's point
+// mazes), Swimmer's fluid forces, and MuJoCo's Euler
 // and RK4 integrators.
 //
 //	m, err := physics.Load("reacher") // embedded envs/mujoco/models/reacher.xml
@@ -27,10 +28,11 @@
 //
 // Elements: mujoco, compiler (angle, coordinate="local", inertiafromgeom
 // true/auto, settotalmass), option (timestep, gravity, integrator Euler/RK4,
-// density, viscosity), size (ignored), default (nested classes with joint,
-// geom, site, motor and an empty tendon), worldbody, body (pos, quat,
-// axisangle, childclass), joint (hinge, slide), geom (plane, sphere,
-// capsule, cylinder, box; fromto for capsules and cylinders), site, actuator
+// density, viscosity, iterations: recorded only), size (ignored), default
+// (nested classes with joint, geom, site, motor and an empty tendon),
+// worldbody, body (pos, quat, axisangle, childclass), joint (hinge,
+// slide), geom (plane, sphere, capsule, cylinder, box; fromto for
+// capsules and cylinders), site, actuator
 // with motor on a joint. Ignored as visual-only: asset, visual, light,
 // camera, custom, and the rgba, material and group attributes. Everything
 // else is an error naming file, line, element and attribute; notably

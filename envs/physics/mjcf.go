@@ -77,7 +77,7 @@ var schema = map[string]elemSpec{
 	"compiler": {attrs: []string{"angle", "coordinate", "inertiafromgeom",
 		"settotalmass"}},
 	"option": {attrs: []string{"timestep", "gravity", "integrator", "density",
-		"viscosity"}},
+		"viscosity", "iterations"}},
 	// nstack and nuser_geom only size MuJoCo's memory and user arrays.
 	"size": {attrs: []string{"nstack", "nuser_geom"}},
 	"default": {attrs: []string{"class"},

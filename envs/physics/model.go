@@ -337,6 +337,14 @@ func (c *compiler) option(n *Node) error {
 	if o.Timestep <= 0 {
 		return c.errf(n, "timestep", n.Attr["timestep"], "must be positive")
 	}
+	// The solver here reaches the exact optimum, so the iteration cap is
+	// only recorded (D4RL's point_maze sets iterations=20).
+	if err := c.lint(ls, "iterations", &o.Iterations); err != nil {
+		return err
+	}
+	if o.Iterations < 1 {
+		return c.errf(n, "iterations", n.Attr["iterations"], "must be positive")
+	}
 	if v, ok := n.attrString("integrator"); ok {
 		switch v {
 		case "Euler":
