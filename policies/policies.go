@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"offrl/envs"
+	"offrl/envs/maze2d"
 	"offrl/envs/registry"
 )
 
@@ -113,9 +114,16 @@ var tasks = map[string]task{
 	// The MuJoCo locomotion tasks have D4RL's reference returns (their
 	// physics matches MuJoCo's, see envs/physics) but no behaviour
 	// policies beyond random yet: those are trained agents, not scripts.
-	"HalfCheetah-v4": {reference: d4rlReference("HalfCheetah-v4", -280.178953, 12135.0)},
-	"Hopper-v4":      {reference: d4rlReference("Hopper-v4", -20.272305, 3234.3)},
-	"Walker2d-v4":    {reference: d4rlReference("Walker2d-v4", 1.629008, 4592.3)},
+	"maze2d-open-v0":         mazeTask("maze2d-open-v0", maze2d.Open, 11.77, 105.50),
+	"maze2d-umaze-v1":        mazeTask("maze2d-umaze-v1", maze2d.UMaze, 32.23, 226.40),
+	"maze2d-medium-v1":       mazeTask("maze2d-medium-v1", maze2d.MediumMaze, 20.54, 430.08),
+	"maze2d-large-v1":        mazeTask("maze2d-large-v1", maze2d.LargeMaze, 17.17, 557.90),
+	"maze2d-umaze-dense-v1":  mazeTask("maze2d-umaze-dense-v1", maze2d.UMaze, 73.88, 238.16),
+	"maze2d-medium-dense-v1": mazeTask("maze2d-medium-dense-v1", maze2d.MediumMaze, 47.63, 444.33),
+	"maze2d-large-dense-v1":  mazeTask("maze2d-large-dense-v1", maze2d.LargeMaze, 46.25, 577.32),
+	"HalfCheetah-v4":         {reference: d4rlReference("HalfCheetah-v4", -280.178953, 12135.0)},
+	"Hopper-v4":              {reference: d4rlReference("Hopper-v4", -20.272305, 3234.3)},
+	"Walker2d-v4":            {reference: d4rlReference("Walker2d-v4", 1.629008, 4592.3)},
 }
 
 // ForKind returns the behaviour policy that collects datasets of kind
@@ -155,6 +163,10 @@ func ForKind(envID, kind string) (Policy, error) {
 	case KindExpert:
 		return t.expert(), nil
 	case KindMedium:
+		if t.mediumEps == 0 {
+			return nil, fmt.Errorf("%w %q for kind %q (no medium policy is tuned for it yet)",
+				ErrNoPolicies, envID, kind)
+		}
 		space, err := actionSpace(envID)
 		if err != nil {
 			return nil, err
@@ -180,4 +192,23 @@ func actionSpace(envID string) (envs.Box, error) {
 		return envs.Box{}, fmt.Errorf("policies: closing %s: %w", envID, err)
 	}
 	return space, nil
+}
+
+// mazeTask is a D4RL point-mass maze with D4RL's waypoint controller as its
+// expert and our own reference returns (random and controller, 100
+// episodes each, measured with MeasureReturn; TestReferenceReturns checks
+// them). D4RL's constants (d4rl/infos.py) are lower for the controller,
+// see envs/maze2d/README.md. No medium policy is tuned for the mazes.
+func mazeTask(id, layout string, random, expert float64) task {
+	return task{
+		expert: func() Policy {
+			c, err := maze2d.NewWaypointController(layout)
+			if err != nil {
+				panic(fmt.Sprintf("policies: built-in maze layout of %s: %v", id, err))
+			}
+			return c
+		},
+		reference: Reference{EnvID: id, RandomReturn: random, ExpertReturn: expert,
+			Episodes: 100, Source: referenceSource},
+	}
 }

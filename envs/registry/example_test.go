@@ -62,7 +62,7 @@ func ExampleRegistry_Register() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(r.IDs())
-	// Output:
-	// [HalfCheetah-v4 Hopper-v4 InvertedDoublePendulum-v4 InvertedPendulum-v4 MountainCarContinuous-v0 Pendulum-short-v1 Pendulum-v1 Reacher-v4 Swimmer-v4 Walker2d-v4]
+	spec, err := r.Lookup("Pendulum-short-v1")
+	fmt.Println(spec.MaxEpisodeSteps, err, len(r.IDs()) == len(registry.IDs())+1)
+	// Output: 50 <nil> true
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"offrl/envs"
+	"offrl/envs/maze2d"
 	"offrl/envs/mountaincar"
 	"offrl/envs/mujoco"
 	"offrl/envs/pendulum"
@@ -49,8 +50,8 @@ type Entry struct {
 }
 
 // builtin is the table of the toolkit's environments. It is written once
-// here and never changed.
-var builtin = map[string]Entry{
+// here (the D4RL mazes come from envs/maze2d's own list) and never changed.
+var builtin = withMazes(map[string]Entry{
 	"Pendulum-v1": {
 		Spec: Spec{ID: "Pendulum-v1", Task: "pendulum", MaxEpisodeSteps: 200, DT: pendulum.DTSeconds},
 		New:  func() (envs.Env, error) { return pendulum.New(), nil },
@@ -106,6 +107,15 @@ var builtin = map[string]Entry{
 			FrameSkip: mujoco.SwimmerFrameSkip},
 		New: func() (envs.Env, error) { return orNil(mujoco.NewSwimmer()) },
 	},
+})
+
+// withMazes adds the D4RL point-mass mazes (envs/maze2d) to m.
+func withMazes(m map[string]Entry) map[string]Entry {
+	for _, t := range maze2d.Tasks() {
+		m[t.ID] = Entry{Spec: Spec{ID: t.ID, Task: t.Task, MaxEpisodeSteps: t.MaxEpisodeSteps,
+			DT: t.DT}, New: t.New}
+	}
+	return m
 }
 
 // orNil returns env as an [envs.Env], or a nil interface (not a typed nil

@@ -67,7 +67,9 @@ func TestUnknownID(t *testing.T) {
 func TestIDsSorted(t *testing.T) {
 	want := []string{"HalfCheetah-v4", "Hopper-v4", "InvertedDoublePendulum-v4",
 		"InvertedPendulum-v4", "MountainCarContinuous-v0", "Pendulum-v1", "Reacher-v4",
-		"Swimmer-v4", "Walker2d-v4"}
+		"Swimmer-v4", "Walker2d-v4", "maze2d-large-dense-v1", "maze2d-large-v1",
+		"maze2d-medium-dense-v1", "maze2d-medium-v1", "maze2d-open-v0", "maze2d-umaze-dense-v1",
+		"maze2d-umaze-v1"}
 	got := registry.IDs()
 	if !slices.Equal(got, want) {
 		t.Fatalf("IDs() = %v, want %v", got, want)
