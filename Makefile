@@ -50,7 +50,7 @@ unit:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./datasets:FuzzRead ./datasets:FuzzValidate ./datasets:FuzzParseManifest \
 	./datasets:FuzzParseID ./datasets:FuzzParseProgress ./nn:FuzzParseSafetensors \
-	./nn/gemm:FuzzSgemm
+	./nn/gemm:FuzzSgemm ./envs/mujoco:FuzzStep
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

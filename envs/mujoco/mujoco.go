@@ -21,7 +21,10 @@
 //
 // After a terminating step, Step returns an error wrapping
 // [envs.ErrNeedsReset] until the next Reset. Invalid actions are errors
-// wrapping [envs.ErrInvalidAction] that leave the state unchanged. An
+// wrapping [envs.ErrInvalidAction] that leave the state unchanged; besides
+// the non-finite components [envs.CheckAction] rejects, a component beyond
+// MuJoCo's 1e10 bound ([physics.MaxVal]) is invalid too, because its
+// square could overflow the control cost to an infinite reward. An
 // unstable simulation (MuJoCo's rule: a non-finite qpos, qvel or qacc or
 // one beyond 1e10 in magnitude) is an error naming the task and wrapping
 // [physics.ErrUnstable]: the state is restored to the one before the step
@@ -205,13 +208,22 @@ func normalNoise(rng *rand.Rand, dst, center []float64, scale float64) {
 }
 
 // checkStep returns an error if no episode is running or action is not a
-// finite vector of the action dimension.
+// finite vector of the action dimension with components within
+// physics.MaxVal.
 func (b *base) checkStep(action []float64) error {
 	if !b.started {
 		return fmt.Errorf("%s: %w", b.name, envs.ErrNeedsReset)
 	}
 	if err := envs.CheckAction(b.act, action); err != nil {
 		return fmt.Errorf("%s: %w", b.name, err)
+	}
+	for i, v := range action {
+		// 1e10² · nu stays far below the float64 range, so every accepted
+		// action has a finite control cost.
+		if math.Abs(v) > physics.MaxVal {
+			return fmt.Errorf("%s: action[%d] = %v exceeds %g: %w",
+				b.name, i, v, physics.MaxVal, envs.ErrInvalidAction)
+		}
 	}
 	return nil
 }

@@ -393,6 +393,16 @@ func TestHugeActions(t *testing.T) {
 				t.Errorf("reward difference %v, want %v (cost on the unclipped action)",
 					got, want)
 			}
+			// Beyond MuJoCo's 1e10 bound the square could overflow the cost
+			// (1e300² = +Inf), so such an action is invalid.
+			before := env.State()
+			huge[0] = 1e300
+			if _, err := env.Step(huge); !errors.Is(err, envs.ErrInvalidAction) {
+				t.Errorf("Step(1e300) = %v, want ErrInvalidAction", err)
+			}
+			if !sameBits(env.State(), before) {
+				t.Errorf("rejected action changed the state")
+			}
 		})
 	}
 }
