@@ -39,7 +39,11 @@ while read -r id model; do
   ours=$(awk -v name="BenchmarkEnvStep/$id" '
     index($1, name) == 1 { for (i = 2; i < NF; i++) if ($(i + 1) == "steps/s") print $i }' \
     "$tmp/go.txt")
-  [[ -n $ours ]] || { echo "bench-envs.sh: no Go result for $id" >&2; cat "$tmp/go.txt" >&2; exit 1; }
+  if [[ -z $ours ]]; then
+    echo "bench-envs.sh: no Go result for $id" >&2
+    cat "$tmp/go.txt" >&2
+    exit 1
+  fi
   theirs=$(cd "$root/envs/mujoco/models" &&
     "$oracle" bench "$model.xml" --steps "$steps" | awk '$1 == "env_steps_per_sec" { print $2 }')
   awk -v id="$id" -v a="$ours" -v b="$theirs" \

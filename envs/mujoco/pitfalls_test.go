@@ -110,7 +110,8 @@ func TestHealthyBonusOnTerminatingStep(t *testing.T) {
 			if c.id == "InvertedPendulum-v4" {
 				angleState = c.angleObs
 			}
-			if healthyBefore := math.Abs(c.state[angleState]) < c.bound; healthyBefore != c.wantTerm {
+			healthyBefore := math.Abs(c.state[angleState]) < c.bound
+			if healthyBefore != c.wantTerm {
 				t.Fatalf("case does not flip health during the step")
 			}
 			res := mustStep(t, env, make([]float64, env.ActionSpace().Dim()))
