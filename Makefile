@@ -11,7 +11,7 @@ DUCKDB_DIR := $(CURDIR)/.cache/duckdb
 export OFFRL_DUCKDB_SCRIPT ?= $(CURDIR)/tools/duckdb/stats.mjs
 export OFFRL_DUCKDB_MODULES ?= $(DUCKDB_DIR)
 
-.PHONY: test deps node vet unit bench bench-read bench-ref fixtures fuzz fmt
+.PHONY: test deps node vet unit bench bench-read bench-ref bench-envs fixtures fuzz fmt
 
 ## test: install what the tests need, then vet and run every test. The
 ## DuckDB interop tests fail here, rather than skip, if DuckDB is missing.
@@ -45,12 +45,17 @@ vet:
 unit:
 	$(GO) test -count=1 -timeout 9m ./...
 
+## bench-envs: env steps/s of the seven MuJoCo tasks, offrl next to MuJoCo
+## 2.2.2 (mjoracle bench), as a Markdown table with the ratio.
+bench-envs:
+	bash tools/bench-envs.sh
+
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s); a failing
 ## input is saved under the package's testdata/fuzz/ for the unit tests.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./datasets:FuzzRead ./datasets:FuzzValidate ./datasets:FuzzParseManifest \
 	./datasets:FuzzParseID ./datasets:FuzzParseProgress ./nn:FuzzParseSafetensors \
-	./nn/gemm:FuzzSgemm
+	./nn/gemm:FuzzSgemm ./envs/mujoco:FuzzStep
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

@@ -65,7 +65,9 @@ func (e *Hopper) Reset(seed uint64) ([]float64, envs.Info, error) {
 // Terminated is true when the state after the step is unhealthy: some
 // element of qpos[2:] ++ qvel (unclipped) outside (−100, 100), the height
 // qpos[1] ≤ 0.7 or the angle qpos[2] outside (−0.2, 0.2). Info holds
-// x_position and x_velocity, as in v4.
+// x_position and x_velocity, as in v4, and the reward terms
+// reward_forward, reward_ctrl and reward_survive (v5's names) so that the
+// bonus paid on a terminating step is visible.
 func (e *Hopper) Step(action []float64) (envs.StepResult, error) {
 	return walkerStep(&e.base, action, hopperCtrlWeight, e.healthy)
 }
@@ -110,13 +112,17 @@ func walkerStep(b *base, action []float64, ctrlWeight float64,
 	}
 	xAfter := b.d.Qpos[0]
 	xVel := (xAfter - xBefore) / b.dt
-	reward := xVel + healthyReward - ctrlWeight*ctrlCost(action)
+	ctrl := -ctrlWeight * ctrlCost(action)
+	// v4 pays the bonus whenever terminate_when_unhealthy is set (always
+	// here), so it does not depend on the health check below.
+	reward := xVel + healthyReward + ctrl
 	terminated := !healthy()
 	b.started = !terminated
 	return envs.StepResult{
 		Obs:        walkerObservation(b),
 		Reward:     reward,
 		Terminated: terminated,
-		Info:       envs.Info{"x_position": xAfter, "x_velocity": xVel},
+		Info: envs.Info{"x_position": xAfter, "x_velocity": xVel,
+			"reward_forward": xVel, "reward_ctrl": ctrl, "reward_survive": healthyReward},
 	}, nil
 }

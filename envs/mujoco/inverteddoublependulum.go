@@ -69,7 +69,8 @@ func (e *InvertedDoublePendulum) Reset(seed uint64) ([]float64, envs.Info, error
 //	reward = 10 − (0.01·x² + (y − 2)²) − (0.001·qvel[1]² + 0.005·qvel[2]²)
 //
 // The alive bonus 10 is paid on the terminating step too. Terminated is
-// true when y ≤ 1. The Info is nil.
+// true when y ≤ 1. Info holds the terms under v5's names: reward_survive,
+// distance_penalty and velocity_penalty.
 func (e *InvertedDoublePendulum) Step(action []float64) (envs.StepResult, error) {
 	if err := e.checkStep(action); err != nil {
 		return envs.StepResult{}, err
@@ -89,6 +90,8 @@ func (e *InvertedDoublePendulum) Step(action []float64) (envs.StepResult, error)
 		Obs:        obs,
 		Reward:     idpAliveBonus - distPenalty - velPenalty,
 		Terminated: terminated,
+		Info: envs.Info{"reward_survive": idpAliveBonus, "distance_penalty": distPenalty,
+			"velocity_penalty": velPenalty},
 	}, nil
 }
 

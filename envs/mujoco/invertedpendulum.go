@@ -54,7 +54,8 @@ func (e *InvertedPendulum) Reset(seed uint64) ([]float64, envs.Info, error) {
 // Step applies action for 2 timesteps. Following inverted_pendulum_v4.py,
 // the reward is 1 on every step, the terminating one included, and
 // Terminated is true when the observation after the step has a non-finite
-// element or |obs[1]| > 0.2. The Info is nil.
+// element or |obs[1]| > 0.2. Info holds the bonus as reward_survive (v5's
+// name).
 func (e *InvertedPendulum) Step(action []float64) (envs.StepResult, error) {
 	if err := e.checkStep(action); err != nil {
 		return envs.StepResult{}, err
@@ -68,7 +69,8 @@ func (e *InvertedPendulum) Step(action []float64) (envs.StepResult, error) {
 		terminated = terminated || math.IsNaN(v) || math.IsInf(v, 0)
 	}
 	e.started = !terminated
-	return envs.StepResult{Obs: obs, Reward: 1, Terminated: terminated}, nil
+	return envs.StepResult{Obs: obs, Reward: 1, Terminated: terminated,
+		Info: envs.Info{"reward_survive": 1}}, nil
 }
 
 // observation returns qpos ++ qvel (inverted_pendulum_v4.py _get_obs).

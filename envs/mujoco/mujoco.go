@@ -21,9 +21,16 @@
 //
 // After a terminating step, Step returns an error wrapping
 // [envs.ErrNeedsReset] until the next Reset. Invalid actions are errors
-// wrapping [envs.ErrInvalidAction] that leave the state unchanged; a
-// diverging simulation is an error naming the task, with the state
-// restored to the one before the step.
+// wrapping [envs.ErrInvalidAction] that leave the state unchanged; besides
+// the non-finite components [envs.CheckAction] rejects, a component beyond
+// MuJoCo's 1e10 bound ([physics.MaxVal]) is invalid too, because its
+// square could overflow the control cost to an infinite reward. An
+// unstable simulation (MuJoCo's rule: a non-finite qpos, qvel or qacc or
+// one beyond 1e10 in magnitude) is an error naming the task and wrapping
+// [physics.ErrUnstable]: the state is restored to the one before the step
+// and, as MuJoCo would reset the data, the episode is over, so Step then
+// wants a Reset ([envs.ErrNeedsReset]). No observation ever holds a NaN,
+// an infinity or a value beyond 1e10.
 //
 // No task has a time limit of its own: envs/registry wraps them in an
 // [envs.TimeLimit] of Gymnasium's max_episode_steps. Every task implements
@@ -140,7 +147,12 @@ func (b *base) SetState(state []float64) error {
 	}
 	for i, v := range state {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%s: state[%d] = %v, want a finite value", b.name, i, v)
+			part, j := "qpos", i
+			if i >= nq {
+				part, j = "qvel", i-nq
+			}
+			return fmt.Errorf("%s: state[%d] (%s[%d]) = %v, want a finite value",
+				b.name, i, part, j, v)
 		}
 	}
 	copy(b.qpos, b.d.Qpos)
@@ -196,7 +208,8 @@ func normalNoise(rng *rand.Rand, dst, center []float64, scale float64) {
 }
 
 // checkStep returns an error if no episode is running or action is not a
-// finite vector of the action dimension.
+// finite vector of the action dimension with components within
+// physics.MaxVal.
 func (b *base) checkStep(action []float64) error {
 	if !b.started {
 		return fmt.Errorf("%s: %w", b.name, envs.ErrNeedsReset)
@@ -204,15 +217,25 @@ func (b *base) checkStep(action []float64) error {
 	if err := envs.CheckAction(b.act, action); err != nil {
 		return fmt.Errorf("%s: %w", b.name, err)
 	}
+	for i, v := range action {
+		// 1e10² · nu stays far below the float64 range, so every accepted
+		// action has a finite control cost.
+		if math.Abs(v) > physics.MaxVal {
+			return fmt.Errorf("%s: action[%d] = %v exceeds %g: %w",
+				b.name, i, v, physics.MaxVal, envs.ErrInvalidAction)
+		}
+	}
 	return nil
 }
 
 // simulate writes action into the controls and advances frameSkip
-// timesteps (MujocoEnv.do_simulation). A diverging simulation is an error
-// naming the task; the simulator then restores the state before the step.
+// timesteps (MujocoEnv.do_simulation). An unstable simulation is an error
+// naming the task; the simulator then restores the state before the step,
+// and the episode ends because MuJoCo would have reset the data.
 func (b *base) simulate(action []float64) error {
 	copy(b.d.Ctrl, action)
 	if err := physics.Step(b.d, b.frameSkip); err != nil {
+		b.started = false
 		return fmt.Errorf("%s: step: %w", b.name, err)
 	}
 	return nil

@@ -76,6 +76,10 @@ func TestForwardRewardAndObservation(t *testing.T) {
 			}
 			wantInfo := envs.Info{"x_position": xAfter, "x_velocity": xVel}
 			switch c.id {
+			case "Hopper-v4", "Walker2d-v4":
+				wantInfo["reward_forward"] = xVel
+				wantInfo["reward_ctrl"] = -1e-3 * sumSq(c.action)
+				wantInfo["reward_survive"] = 1
 			case "HalfCheetah-v4":
 				wantInfo["reward_run"] = xVel
 				wantInfo["reward_ctrl"] = -0.1 * sumSq(c.action)

@@ -57,7 +57,7 @@ func (e *Walker2d) Reset(seed uint64) ([]float64, envs.Info, error) {
 // with the healthy bonus 1 paid on every step, the terminating one
 // included. Terminated is true when, after the step, the height qpos[1]
 // is outside (0.8, 2) or the angle qpos[2] outside (−1, 1). Info holds
-// x_position and x_velocity, as in v4.
+// x_position and x_velocity, as in v4, and the reward terms as Hopper's.
 func (e *Walker2d) Step(action []float64) (envs.StepResult, error) {
 	return walkerStep(&e.base, action, walker2dCtrlWeight, e.healthy)
 }

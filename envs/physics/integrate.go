@@ -1,6 +1,21 @@
 package physics
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// MaxVal is MuJoCo's mjMAXVAL: mj_checkPos, mj_checkVel and mj_checkAcc
+// (engine_forward.c, 2.2.2) treat any |qpos|, |qvel| or |qacc| above it,
+// or a NaN, as a diverged simulation.
+const MaxVal = 1e10
+
+// ErrUnstable is returned (wrapped) by [Step] when the simulation is
+// unstable by MuJoCo's rule: a qpos, qvel or qacc value is non-finite or
+// larger than [MaxVal] in magnitude. When the cause is a non-finite value
+// the error wraps [ErrNonFinite] as well.
+var ErrUnstable = errors.New("physics: unstable simulation")
 
 // The RK4 Butcher tableau of MuJoCo 2.2.2 (engine_forward.c): stage
 // coefficients A (lower triangular, rows for stages 2–4), weights B and
@@ -18,11 +33,16 @@ var (
 //
 // Non-finite values are errors, never silent corruption: Step first checks
 // Ctrl, Qpos and Qvel and returns an error wrapping ErrNonFinite without
-// changing d if any is NaN or infinite; if the state becomes non-finite
-// during the step (a diverging simulation), d's Qpos, Qvel and Time are
-// restored to their values before the call and an error is returned.
-// MuJoCo instead warns and resets the state (mj_checkPos/Vel/Acc); a
-// caller that wants that can call Reset.
+// changing d if any is NaN or infinite. It then applies MuJoCo's stability
+// rule (mj_checkPos, mj_checkVel, mj_checkAcc): a |qpos| or |qvel| above
+// [MaxVal] on entry, a |qacc| above it (or NaN) after a substep's dynamics,
+// or a |qpos| or |qvel| above it (or non-finite) after a substep's
+// integration is an error wrapping [ErrUnstable]. Qpos, Qvel and Time are
+// then restored to their values before the call. MuJoCo instead warns and
+// resets the state; a caller that wants that can call Reset. The check
+// after integration sees at the end of this step what MuJoCo's
+// mj_checkPos/mj_checkVel would only see at the start of the next one, so
+// no state beyond MaxVal is ever left in d.
 //
 // Step does not allocate.
 func Step(d *Data, frameSkip int) error {
@@ -32,26 +52,61 @@ func Step(d *Data, frameSkip int) error {
 	if err := d.checkInputs(); err != nil {
 		return err
 	}
+	for _, s := range [...]struct {
+		name string
+		v    []float64
+	}{{"qpos", d.Qpos}, {"qvel", d.Qvel}} {
+		if i := firstBeyond(s.v); i >= 0 {
+			return fmt.Errorf("%w: %s[%d] = %v exceeds %g (MuJoCo mj_check)",
+				ErrUnstable, s.name, i, s.v[i], MaxVal)
+		}
+	}
 	copy(d.savedQpos, d.Qpos)
 	copy(d.savedQvel, d.Qvel)
 	t0 := d.Time
 	d.maxRows, d.maxContacts = 0, 0
-	for range frameSkip {
+	for sub := range frameSkip {
 		d.forward()
-		if d.m.Option.Integrator == RK4 {
-			d.rk4()
-		} else {
-			d.euler()
+		name, v := "qacc", d.Qacc
+		i := firstBeyond(v)
+		if i < 0 {
+			if d.m.Option.Integrator == RK4 {
+				d.rk4()
+			} else {
+				d.euler()
+			}
+			name, v = "qpos", d.Qpos
+			if i = firstBeyond(v); i < 0 {
+				name, v = "qvel", d.Qvel
+				i = firstBeyond(v)
+			}
+		}
+		if i >= 0 {
+			bad := v[i]
+			copy(d.Qpos, d.savedQpos)
+			copy(d.Qvel, d.savedQvel)
+			d.Time = t0
+			if math.IsNaN(bad) || math.IsInf(bad, 0) {
+				return fmt.Errorf("%w: %w: %s[%d] = %v in substep %d (state restored)",
+					ErrUnstable, ErrNonFinite, name, i, bad, sub)
+			}
+			return fmt.Errorf("%w: |%s[%d]| = %v exceeds %g in substep %d (state restored)",
+				ErrUnstable, name, i, bad, MaxVal, sub)
 		}
 	}
-	bad := firstNonFinite(d.Qpos) >= 0 || firstNonFinite(d.Qvel) >= 0
-	if bad {
-		copy(d.Qpos, d.savedQpos)
-		copy(d.Qvel, d.savedQvel)
-		d.Time = t0
-		return fmt.Errorf("%w: state diverged during the step (restored)", ErrNonFinite)
-	}
 	return nil
+}
+
+// firstBeyond returns the index of the first element of v that is NaN or
+// larger than MaxVal in magnitude (infinities included), or −1.
+func firstBeyond(v []float64) int {
+	for i, x := range v {
+		// Negated so that NaN, which fails every comparison, counts.
+		if !(math.Abs(x) <= MaxVal) {
+			return i
+		}
+	}
+	return -1
 }
 
 // euler is MuJoCo 2.2.2's semi-implicit Euler step (engine_forward.c

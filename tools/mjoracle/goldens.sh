@@ -191,6 +191,10 @@ while read -r model seed pertq pertv nearq nearv wideq widev tail; do
   rm -f "$pairs"
 done <<<"$table"
 
+# Episode statistics under random actions (TestRandomEpisodeLengths); not in
+# SHA256SUMS, which covers the per-model files.
+bash "$here/random-stats.sh" "$out/random-stats.txt" "$oracle"
+
 # Checksums let a test (or a reviewer) see at a glance that nothing drifted.
 (cd "$out" && sha256sum -- *.info *.in *.csv >SHA256SUMS)
 echo "goldens.sh: wrote $(wc -l <"$out/SHA256SUMS") files and SHA256SUMS to $out" >&2
