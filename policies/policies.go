@@ -124,6 +124,26 @@ var tasks = map[string]task{
 	"HalfCheetah-v4":         {reference: d4rlReference("HalfCheetah-v4", -280.178953, 12135.0)},
 	"Hopper-v4":              {reference: d4rlReference("Hopper-v4", -20.272305, 3234.3)},
 	"Walker2d-v4":            {reference: d4rlReference("Walker2d-v4", 1.629008, 4592.3)},
+	// The MuJoCo control tasks outside D4RL have scripted experts (see
+	// their files) and reference returns of our own; no medium policy is
+	// tuned for them yet.
+	"InvertedPendulum-v4": {
+		expert:    func() Policy { return InvertedPendulumExpert{} },
+		reference: invertedPendulumReference,
+	},
+	"InvertedDoublePendulum-v4": {
+		expert:    func() Policy { return InvertedDoublePendulumExpert{} },
+		reference: invertedDoublePendulumReference,
+	},
+	"Reacher-v4": {
+		expert:    func() Policy { return ReacherExpert{} },
+		reference: reacherReference,
+	},
+	"Swimmer-v4": {
+		// A new one per call: the gait keeps its phase.
+		expert:    func() Policy { return NewSwimmerExpert() },
+		reference: swimmerReference,
+	},
 }
 
 // ForKind returns the behaviour policy that collects datasets of kind

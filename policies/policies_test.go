@@ -13,7 +13,8 @@ import (
 
 var taskIDs = []string{"MountainCarContinuous-v0", "Pendulum-v1", "maze2d-open-v0",
 	"maze2d-umaze-v1", "maze2d-medium-v1", "maze2d-large-v1", "maze2d-umaze-dense-v1",
-	"maze2d-medium-dense-v1", "maze2d-large-dense-v1"}
+	"maze2d-medium-dense-v1", "maze2d-large-dense-v1", "InvertedPendulum-v4",
+	"InvertedDoublePendulum-v4", "Reacher-v4", "Swimmer-v4"}
 
 func TestForKind(t *testing.T) {
 	tests := []struct {
