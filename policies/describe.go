@@ -1,6 +1,10 @@
 package policies
 
-import "fmt"
+import (
+	"fmt"
+
+	"offrl/envs/maze2d"
+)
 
 // Describe returns a JSON-friendly description of a behaviour policy for
 // dataset metadata: its name and the parameters that shape its actions.
@@ -14,6 +18,16 @@ func Describe(p Policy) map[string]any {
 		return map[string]any{"name": "pendulum-energy-swing-up-lqr"}
 	case MountainCarExpert:
 		return map[string]any{"name": "mountaincar-energy-pumping"}
+	case InvertedPendulumExpert:
+		return map[string]any{"name": "invertedpendulum-lqr"}
+	case InvertedDoublePendulumExpert:
+		return map[string]any{"name": "inverteddoublependulum-lqr"}
+	case ReacherExpert:
+		return map[string]any{"name": "reacher-inverse-kinematics-pd"}
+	case *SwimmerExpert:
+		return map[string]any{"name": "swimmer-travelling-wave-gait"}
+	case *maze2d.WaypointController:
+		return map[string]any{"name": "maze2d-waypoint-controller"}
 	}
 	return map[string]any{"name": fmt.Sprintf("%T", p)}
 }

@@ -151,7 +151,9 @@ var tasks = map[string]task{
 //
 //   - random: [Random] over the action space;
 //   - expert: the task's scripted expert ([PendulumExpert],
-//     [MountainCarExpert]);
+//     [MountainCarExpert], [InvertedPendulumExpert],
+//     [InvertedDoublePendulumExpert], [ReacherExpert], [SwimmerExpert],
+//     D4RL's waypoint controller for the mazes);
 //   - medium: the expert inside [Noisy], with the task's ε tuned so that
 //     the normalised score is about 33.
 //

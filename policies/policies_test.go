@@ -400,3 +400,17 @@ func TestMediumScore(t *testing.T) {
 		})
 	}
 }
+
+// Every expert in the table has a name of its own in dataset metadata,
+// not a Go type name.
+func TestDescribeNamesEveryExpert(t *testing.T) {
+	for id, tk := range tasks {
+		if tk.expert == nil {
+			continue
+		}
+		name, _ := Describe(tk.expert())["name"].(string)
+		if name == "" || strings.Contains(name, ".") {
+			t.Errorf("%s: expert described as %q", id, name)
+		}
+	}
+}
