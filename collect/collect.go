@@ -113,6 +113,12 @@ func EpisodeSeed(s uint64, e int) uint64 {
 // Command. A single .parquet file is not resumable: an interrupted one is
 // removed, and running again starts from the beginning.
 //
+// For a maze2d task and kind expert, Run writes D4RL's maze layout
+// instead of episodes: one long run of the waypoint controller whose
+// timeouts mark goal switches (timeouts_meaning "goal_switch"); see
+// longRun. It is resumable too, by replaying the run up to the last
+// finished part. Random maze data stays episodic.
+//
 // Limitation: two collections into the same Out at once share one
 // partial directory and spoil each other's parts; nothing locks it, so
 // run one collection per output path at a time.
@@ -170,7 +176,16 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 			opts.OnProgress(c.done, opts.Steps)
 		}
 	}
-	for i := state.Phase; i < len(phases); i++ {
+	if task, ok := longRunTask(opts.EnvID, opts.Kind); ok {
+		var resume *resumeState
+		if progress != nil {
+			resume = &state
+		}
+		if err := c.longRun(ctx, task, spec.MaxEpisodeSteps, resume); err != nil {
+			return Summary{}, errorsJoin(err, w.Abort())
+		}
+	}
+	for i := state.Phase; i < len(phases) && !c.longRunning; i++ {
 		if err := c.roll(ctx, i); err != nil {
 			return Summary{}, errorsJoin(err, w.Abort())
 		}
@@ -268,6 +283,9 @@ type collector struct {
 	episode int
 	done    int
 	left    int // transitions the current phase still has to write
+	// longRunning is set when the collection was written as one maze run
+	// (see longRun) rather than by phases of episodes.
+	longRunning bool
 }
 
 // roll plays what is left of phase i, starting a new episode at the
@@ -391,26 +409,46 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 	if err != nil {
 		return datasets.Metadata{}, err
 	}
+	_, longRun := longRunTask(opts.EnvID, opts.Kind)
 	var behaviour []map[string]any
 	for _, ph := range phases {
-		behaviour = append(behaviour, map[string]any{
+		b := map[string]any{
 			"kind": ph.kind, "policy": policies.Describe(ph.policy),
-			"steps": ph.steps, "stochastic": true})
+			"steps": ph.steps, "stochastic": true}
+		if longRun {
+			// Metadata has no key for these, so the behaviour entry says
+			// how the maze run was laid out (see longRun).
+			b["layout"] = "one run, never reset; timeouts mark goal switches"
+			b["goal_switch"] = "target reached (controller solved) or max_episode_steps rows"
+			b["target_rule"] = "uniform empty-or-goal cell + uniform(-0.1, 0.1) per axis"
+			b["reward_state"] = "post_step"
+		}
+		behaviour = append(behaviour, b)
 	}
 	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+	seed := map[string]any{"base": opts.Seed,
+		"episode_rule": "splitmix64(base + 0x9e3779b97f4a7c15*(e+1))"}
+	meaning := datasets.TimeoutsTimeLimit
+	truncated := false
+	if longRun {
+		seed = map[string]any{"base": opts.Seed,
+			"reset_rule":  "one reset with splitmix64(base + 0x9e3779b97f4a7c15)",
+			"target_rule": "PCG(base, 0x676f616c)"}
+		meaning, truncated = datasets.TimeoutsGoalSwitch, true
+	}
 	as := env.ActionSpace()
 	return datasets.Metadata{
 		DatasetID: id, EnvID: opts.EnvID, DatasetKind: opts.Kind,
 		EnvVersion:      raw(map[string]string{"gym_semantics": spec.ID, "engine": version.Toolkit}),
 		BehaviourPolicy: raw(behaviour),
-		Seed: raw(map[string]any{"base": opts.Seed,
-			"episode_rule": "splitmix64(base + 0x9e3779b97f4a7c15*(e+1))"}),
-		Command: opts.Command,
-		ObsDim:  env.ObservationSpace().Dim(), ActDim: as.Dim(),
+		Seed:            raw(seed),
+		TailTruncated:   truncated,
+		Command:         opts.Command,
+		ObsDim:          env.ObservationSpace().Dim(), ActDim: as.Dim(),
 		ActionLow: as.Low, ActionHigh: as.High,
 		RefMinScore: ref.RandomReturn, RefMaxScore: ref.ExpertReturn, RefSource: ref.Source,
 		MaxEpisodeSteps: spec.MaxEpisodeSteps, Dt: spec.DT, FrameSkip: max(spec.FrameSkip, 1),
-		TimeoutsMeaning: datasets.TimeoutsTimeLimit,
+		TimeoutsMeaning: meaning,
 		CreatedBy:       version.Toolkit,
 		CreatedAt:       created,
 	}, nil
