@@ -53,6 +53,17 @@ func ParseID(id string) (task, kind string, version int, err error) {
 	return fail(fmt.Sprintf("no known kind (%s) before the version", strings.Join(kinds[:], ", ")))
 }
 
+// hasKind reports whether id reads as "<task>-<kind>-v<N>" with this
+// kind and a valid task.
+func hasKind(id, kind string) bool {
+	cut := strings.LastIndex(id, "-v")
+	if cut < 0 || !isVersion(id[cut+2:]) {
+		return false
+	}
+	t, ok := strings.CutSuffix(id[:cut], "-"+kind)
+	return ok && isTask(t)
+}
+
 // FormatID joins task, kind and version into "<task>-<kind>-v<N>". It does
 // not validate its arguments; [ParseID] on the result does.
 func FormatID(task, kind string, version int) string {

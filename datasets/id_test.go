@@ -82,3 +82,23 @@ func FuzzParseID(f *testing.F) {
 		}
 	})
 }
+
+// A task that ends like a kind ("maze2d-medium" + "expert") reads two
+// ways; metadata whose dataset_kind names one of the readings is valid.
+func TestAmbiguousIDFollowsRecordedKind(t *testing.T) {
+	for _, tt := range []struct {
+		id, kind string
+		want     bool
+	}{
+		{"maze2d-medium-expert-v0", "expert", true},
+		{"maze2d-medium-expert-v0", "medium-expert", true},
+		{"maze2d-medium-expert-v0", "random", false},
+		{"hopper-medium-v2", "medium", true},
+		{"hopper-medium-v2", "expert", false},
+		{"-expert-v0", "expert", false},
+	} {
+		if got := hasKind(tt.id, tt.kind); got != tt.want {
+			t.Errorf("hasKind(%q, %q) = %v, want %v", tt.id, tt.kind, got, tt.want)
+		}
+	}
+}

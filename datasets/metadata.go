@@ -408,6 +408,11 @@ func validateIdentity(m *Metadata, bad func(string, string, ...any) error) error
 		if err != nil {
 			return bad("dataset_id", "%v", err)
 		}
+		// A task that ends like a kind ("maze2d-medium" + "expert") makes
+		// the ID ambiguous; the recorded kind picks the reading.
+		if m.DatasetKind != "" && m.DatasetKind != kind && hasKind(m.DatasetID, m.DatasetKind) {
+			kind = m.DatasetKind
+		}
 		if m.DatasetKind != "" && m.DatasetKind != kind {
 			return bad("dataset_kind", "value %q but dataset_id %q has kind %q",
 				m.DatasetKind, m.DatasetID, kind)

@@ -350,6 +350,17 @@ func collectable(id string) (envID, kind string, err error) {
 	if version != collect.DatasetVersion {
 		return "", "", fmt.Errorf("this toolkit collects version v%d, not v%d", collect.DatasetVersion, version)
 	}
+	// A task may end like a kind ("maze2d-medium" + "expert" reads as
+	// "maze2d" + "medium-expert"): an exact match with a registered task
+	// and a collectable kind settles it.
+	for _, envID := range registry.IDs() {
+		spec, _ := registry.Lookup(envID)
+		for _, k := range collect.Kinds {
+			if datasets.FormatID(spec.Task, k, version) == id {
+				return envID, k, nil
+			}
+		}
+	}
 	for _, envID := range registry.IDs() {
 		if spec, _ := registry.Lookup(envID); spec.Task == task {
 			for _, k := range collect.Kinds {
