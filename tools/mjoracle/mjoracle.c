@@ -39,7 +39,7 @@ static void usage_exit(const char *why) {
   fputs("usage: mjoracle info    MODEL.xml [--task NAME]\n"
         "       mjoracle rollout MODEL.xml [--frame-skip K] [--task NAME] < INPUT\n"
         "       mjoracle bench   MODEL.xml [--frame-skip K] [--steps N] [--seed S]\n"
-        "                                  [--episode-steps E] [--task NAME]\n"
+        "                                  [--episode-steps E] [--task NAME] [--stats]\n"
         "       mjoracle version\n",
         stderr);
   exit(EXIT_USAGE);
@@ -56,6 +56,16 @@ static void finish_stdout(void) {
 
 enum term_rule { TERM_NEVER, TERM_HOPPER, TERM_WALKER, TERM_IPEND, TERM_IDPEND };
 enum noise_kind { NOISE_NONE, NOISE_UNIFORM, NOISE_QVEL_NORMAL, NOISE_REACHER };
+/* Gymnasium v4 reward per env step (bench --stats); see bench_reward. */
+enum reward_rule {
+  REWARD_NONE,
+  REWARD_CHEETAH,
+  REWARD_WALKER, /* Hopper and Walker2d */
+  REWARD_IPEND,
+  REWARD_IDPEND,
+  REWARD_REACHER,
+  REWARD_SWIMMER
+};
 
 /* One Gymnasium v4 task: frame skip, reset noise and termination rule
  * (Gymnasium's *_v4.py; offrl specs/envs.md section 4). */
@@ -67,21 +77,25 @@ struct task {
   double qvel_noise;     /* uniform half-width, or normal std for QVEL_NORMAL */
   enum term_rule term;
   int episode_steps; /* max_episode_steps of the registration */
+  enum reward_rule reward;
+  double ctrl_weight; /* ctrl_cost_weight of the reward */
 };
 
 static const struct task TASKS[] = {
-    {"half_cheetah", 5, NOISE_QVEL_NORMAL, 0.1, 0.1, TERM_NEVER, 1000},
-    {"hopper", 4, NOISE_UNIFORM, 5e-3, 5e-3, TERM_HOPPER, 1000},
-    {"walker2d", 4, NOISE_UNIFORM, 5e-3, 5e-3, TERM_WALKER, 1000},
-    {"inverted_pendulum", 2, NOISE_UNIFORM, 0.01, 0.01, TERM_IPEND, 1000},
-    {"inverted_double_pendulum", 5, NOISE_QVEL_NORMAL, 0.1, 0.1, TERM_IDPEND, 1000},
-    {"reacher", 2, NOISE_REACHER, 0.1, 5e-3, TERM_NEVER, 50},
-    {"swimmer", 4, NOISE_UNIFORM, 0.1, 0.1, TERM_NEVER, 1000},
+    {"half_cheetah", 5, NOISE_QVEL_NORMAL, 0.1, 0.1, TERM_NEVER, 1000, REWARD_CHEETAH, 0.1},
+    {"hopper", 4, NOISE_UNIFORM, 5e-3, 5e-3, TERM_HOPPER, 1000, REWARD_WALKER, 1e-3},
+    {"walker2d", 4, NOISE_UNIFORM, 5e-3, 5e-3, TERM_WALKER, 1000, REWARD_WALKER, 1e-3},
+    {"inverted_pendulum", 2, NOISE_UNIFORM, 0.01, 0.01, TERM_IPEND, 1000, REWARD_IPEND, 0},
+    {"inverted_double_pendulum", 5, NOISE_QVEL_NORMAL, 0.1, 0.1, TERM_IDPEND, 1000,
+     REWARD_IDPEND, 0},
+    {"reacher", 2, NOISE_REACHER, 0.1, 5e-3, TERM_NEVER, 50, REWARD_REACHER, 1.0},
+    {"swimmer", 4, NOISE_UNIFORM, 0.1, 0.1, TERM_NEVER, 1000, REWARD_SWIMMER, 1e-4},
 };
 #define NTASKS ((int)(sizeof TASKS / sizeof TASKS[0]))
 
 /* Stands in for a model no task knows: no noise, no termination. */
-static const struct task UNKNOWN_TASK = {NULL, 0, NOISE_NONE, 0, 0, TERM_NEVER, 1000};
+static const struct task UNKNOWN_TASK = {NULL, 0, NOISE_NONE, 0, 0, TERM_NEVER, 1000,
+                                         REWARD_NONE, 0};
 
 static const struct task *find_task(const char *name) {
   if (strcmp(name, "halfcheetah") == 0) name = "half_cheetah";
@@ -117,6 +131,7 @@ struct options {
   long steps;            /* bench */
   unsigned long long seed;
   long episode_steps;    /* 0: from the task */
+  int stats;             /* bench --stats */
 };
 
 static long parse_positive(const char *opt, const char *s) {
@@ -152,6 +167,10 @@ static void parse_options(int argc, char **argv, struct options *o, int allowed)
     if (a[0] != '-' || a[1] == '\0') {
       if (o->model_path) usage_exit("more than one MODEL.xml given");
       o->model_path = a;
+      continue;
+    }
+    if ((allowed & 2) && strcmp(a, "--stats") == 0) { /* the only flag without a value */
+      o->stats = 1;
       continue;
     }
     if (i + 1 >= argc) {
@@ -659,6 +678,80 @@ static int bench_terminated(const mjModel *m, const mjData *d, const struct task
   return 0;
 }
 
+static double sum_squares(const double *v, int n) {
+  double s = 0;
+  for (int i = 0; i < n; i++) s += v[i] * v[i];
+  return s;
+}
+
+/* Gymnasium v4's reward for one env step: x_before is qpos[0] before the
+ * step, pre_dist Reacher's fingertip-target distance before the step (from
+ * xpos, as get_body_com reads it), dt the timestep times the frame skip.
+ * The state in d is the one after the step; site_xpos is as the last
+ * substep's forward pass left it, which is what Gymnasium reads. */
+static double bench_reward(const mjModel *m, const mjData *d, const struct task *t,
+                           const double *act, double x_before, double pre_dist, double dt,
+                           int tip) {
+  double ctrl = t->ctrl_weight * sum_squares(act, m->nu);
+  double x_vel = (d->qpos[0] - x_before) / dt;
+  switch (t->reward) {
+  case REWARD_NONE:
+    return 0;
+  case REWARD_CHEETAH: /* half_cheetah_v4.py: forward_reward_weight 1 */
+    return x_vel - ctrl;
+  case REWARD_WALKER: /* hopper_v4.py, walker2d_v4.py: healthy_reward 1 is paid on
+                       * every step because terminate_when_unhealthy is set */
+    return x_vel + 1.0 - ctrl;
+  case REWARD_IPEND: /* inverted_pendulum_v4.py: 1 per step */
+    return 1.0;
+  case REWARD_IDPEND: { /* inverted_double_pendulum_v4.py: x, _, y = site_xpos[0] */
+    double x = d->site_xpos[3 * tip], y = d->site_xpos[3 * tip + 2];
+    double v1 = d->qvel[1], v2 = d->qvel[2];
+    double dist_penalty = 0.01 * x * x + (y - 2) * (y - 2);
+    double vel_penalty = 1e-3 * v1 * v1 + 5e-3 * v2 * v2;
+    return 10.0 - dist_penalty - vel_penalty;
+  }
+  case REWARD_REACHER: /* reacher_v4.py: -|fingertip - target| - |a|^2 */
+    return -pre_dist - ctrl;
+  case REWARD_SWIMMER: /* swimmer_v4.py: forward_reward_weight 1 */
+    return x_vel - ctrl;
+  }
+  return 0;
+}
+
+/* Per-episode sums of the per-step quantities (bench --stats). */
+struct episode_sums {
+  long n;            /* steps */
+  double s[2], q[2]; /* sums and sums of squares of qpos[1], qvel[0] */
+};
+
+/* Mean and standard deviation over all steps of quantity k, each with a
+ * standard error that treats episodes as the independent samples (cluster
+ * or ratio-estimator error), so autocorrelation within an episode does not
+ * make it look more precise than it is. out: mean, its standard error,
+ * standard deviation (population), its standard error. */
+static void cluster_stats(const struct episode_sums *e, long ne, int k, double out[4]) {
+  double n = 0, s = 0, q = 0;
+  for (long i = 0; i < ne; i++) n += (double)e[i].n, s += e[i].s[k], q += e[i].q[k];
+  double mean = s / n, var = q / n - mean * mean;
+  if (var < 0) var = 0;
+  double em = 0, ev = 0;
+  for (long i = 0; i < ne; i++) {
+    double ni = (double)e[i].n;
+    double dm = e[i].s[k] - mean * ni;
+    /* sum over the episode of (x - mean)^2, minus its expectation */
+    double dv = e[i].q[k] - 2 * mean * e[i].s[k] + mean * mean * ni - var * ni;
+    em += dm * dm;
+    ev += dv * dv;
+  }
+  double corr = ne > 1 ? (double)ne / (double)(ne - 1) : 0;
+  double sd = sqrt(var);
+  out[0] = mean;
+  out[1] = sqrt(em * corr) / n;
+  out[2] = sd;
+  out[3] = sd > 0 ? sqrt(ev * corr) / n / (2 * sd) : 0;
+}
+
 static double now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -668,6 +761,10 @@ static double now_seconds(void) {
 struct bench_result {
   long episodes, terminations, truncations, unstable, ncon_sum;
   double seconds;
+  /* --stats: returns of complete episodes, per-episode sums */
+  long returns_n;
+  double return_sum, return_sq;
+  struct episode_sums *eps; /* one per episode started */
 };
 
 static void bench_run(const mjModel *m, mjData *d, const struct task *t, int skip,
@@ -676,6 +773,16 @@ static void bench_run(const mjModel *m, mjData *d, const struct task *t, int ski
   double *act = malloc(sizeof(double) * (m->nu + 1));
   if (!qpos || !qvel || !act) die(EXIT_INPUT, "out of memory");
   int tip = (t->term == TERM_IDPEND) ? mj_name2id(m, mjOBJ_SITE, "tip") : -1;
+  if (t->reward == REWARD_IDPEND && tip < 0) die(EXIT_INPUT, "model has no site 'tip'");
+  int finger = mj_name2id(m, mjOBJ_BODY, "fingertip"), target = mj_name2id(m, mjOBJ_BODY, "target");
+  if (t->reward == REWARD_REACHER && (finger < 0 || target < 0))
+    die(EXIT_INPUT, "model has no body 'fingertip' or 'target'");
+  double dt = m->opt.timestep * skip, ret = 0;
+  struct episode_sums *ep = NULL;
+  if (r->eps) {
+    ep = r->eps;
+    memset(ep, 0, sizeof *ep);
+  }
 
   double t0 = now_seconds();
   bench_reset(m, d, t, qpos, qvel);
@@ -688,18 +795,40 @@ static void bench_run(const mjModel *m, mjData *d, const struct task *t, int ski
       double hi = lim ? m->actuator_ctrlrange[2 * a + 1] : 1.0;
       act[a] = rng_uniform(lo, hi);
     }
+    double x_before = d->qpos[0], pre_dist = 0;
+    if (t->reward == REWARD_REACHER) {
+      double dd[3];
+      for (int i = 0; i < 3; i++) dd[i] = d->xpos[3 * finger + i] - d->xpos[3 * target + i];
+      pre_dist = sqrt(sum_squares(dd, 3));
+    }
     int bad = env_step(m, d, act, skip);
     r->unstable += bad;
+    if (ep) {
+      double y[2] = {m->nq > 1 ? d->qpos[1] : 0, m->nv > 0 ? d->qvel[0] : 0};
+      ep->n++;
+      for (int k = 0; k < 2; k++) ep->s[k] += y[k], ep->q[k] += y[k] * y[k];
+      ret += bench_reward(m, d, t, act, x_before, pre_dist, dt, tip);
+    }
     r->ncon_sum += d->ncon;
     in_episode++;
     int term = bench_terminated(m, d, t, tip), trunc = in_episode >= episode_steps;
     r->terminations += term;
     r->truncations += trunc;
     /* A state MuJoCo had to reset is no longer the task's; start over. */
+    if ((term || trunc) && !bad && ep) { /* a complete episode */
+      r->returns_n++;
+      r->return_sum += ret;
+      r->return_sq += ret * ret;
+    }
+    if (term || trunc || bad) ret = 0;
     if ((term || trunc || bad) && s + 1 < steps) {
       bench_reset(m, d, t, qpos, qvel);
       r->episodes++;
       in_episode = 0;
+      if (ep) {
+        ep = &r->eps[r->episodes - 1];
+        memset(ep, 0, sizeof *ep);
+      }
     }
   }
   r->seconds = now_seconds() - t0;
@@ -717,6 +846,10 @@ static int cmd_bench(const struct options *o) {
   mjModel *m = load_model(o->model_path);
   mjData *d = mj_makeData(m);
   struct bench_result r = {0};
+  if (o->stats) { /* at most one episode per step */
+    r.eps = malloc(sizeof *r.eps * (size_t)(o->steps + 1));
+    if (!r.eps) die(EXIT_INPUT, "out of memory");
+  }
 
   rng_state = o->seed;
   bench_run(m, d, t, skip, o->steps, episode_steps, &r);
@@ -736,6 +869,20 @@ static int cmd_bench(const struct options *o) {
          (double)r.ncon_sum / (double)o->steps, sum, r.seconds);
   printf("env_steps_per_sec %.0f\nsubsteps_per_sec %.0f\n", o->steps / r.seconds,
          o->steps * skip / r.seconds);
+  if (o->stats) {
+    double n = (double)r.returns_n, mean = n > 0 ? r.return_sum / n : 0;
+    double var = n > 1 ? (r.return_sq - n * mean * mean) / (n - 1) : 0;
+    printf("return_episodes %ld\nreturn_mean %.17g\nreturn_std %.17g\n", r.returns_n, mean,
+           var > 0 ? sqrt(var) : 0);
+    const char *names[2] = {"qpos1", "qvel0"};
+    for (int k = 0; k < 2; k++) {
+      double st[4];
+      cluster_stats(r.eps, r.episodes, k, st);
+      printf("%s_mean %.17g\n%s_mean_se %.17g\n%s_std %.17g\n%s_std_se %.17g\n", names[k],
+             st[0], names[k], st[1], names[k], st[2], names[k], st[3]);
+    }
+    free(r.eps);
+  }
   mj_deleteData(d);
   mj_deleteModel(m);
   finish_stdout();
