@@ -125,16 +125,35 @@ func mixPair(m *Model, g1, g2 int) geomPair {
 	return p
 }
 
-// geomFrame returns the world centre and rotation of geom gi in the
-// current configuration (MuJoCo mj_kinematics' geom_xpos, geom_xmat).
-func (d *Data) geomFrame(gi int) (vec, mat3) {
+// geomPos and geomMat return the world centre and rotation of geom gi in
+// the current configuration (MuJoCo mj_kinematics' geom_xpos, geom_xmat).
+// They are separate so that collision builds a rotation only when the
+// pair's test needs it: a sphere never does, and a capsule far above the
+// plane is rejected from its centre alone.
+func (d *Data) geomPos(gi int) vec {
 	g := &d.m.Geoms[gi]
-	r := d.xmat[g.Body]
-	pos := d.xpos[g.Body].add(r.mul(v3(g.Pos)))
+	return d.xpos[g.Body].add(d.xmat[g.Body].mul(v3(g.Pos)))
+}
+
+func (d *Data) geomMat(gi int) mat3 {
+	g := &d.m.Geoms[gi]
 	if g.Quat != (Quat{1, 0, 0, 0}) {
-		r = quatMat(quatMul(d.xquat[g.Body], g.Quat))
+		return quatMat(quatMul(d.xquat[g.Body], g.Quat))
 	}
-	return pos, r
+	return d.xmat[g.Body]
+}
+
+// capsuleAbovePlane reports whether a capsule (centre pos2, radius r, half
+// length hl) is certainly farther than margin from the plane through pos1
+// with unit normal nrm: its centre's height minus hl bounds both end
+// spheres' heights from below, so planeCapsule would find no contact.
+// The slack covers the rounding of the end points' heights (a few ulps of
+// the coordinates), so the result is exactly planeCapsule's.
+func capsuleAbovePlane(margin float64, pos1, nrm, pos2 vec, r, hl float64) bool {
+	cdist := pos2.sub(pos1).dot(nrm)
+	scale := 1 + hl + math.Abs(pos1.x) + math.Abs(pos1.y) + math.Abs(pos1.z) +
+		math.Abs(pos2.x) + math.Abs(pos2.y) + math.Abs(pos2.z)
+	return cdist-hl > margin+r+1e-9*scale
 }
 
 // collision runs the narrow phase on every candidate pair and fills
@@ -146,25 +165,35 @@ func (d *Data) collision() {
 	d.ncon = 0
 	for pi := range d.pairs {
 		p := &d.pairs[pi]
-		pos1, mat1 := d.geomFrame(p.g1)
-		pos2, mat2 := d.geomFrame(p.g2)
-		s1, s2 := d.m.Geoms[p.g1].Size, d.m.Geoms[p.g2].Size
-		t1, t2 := d.m.Geoms[p.g1].Type, d.m.Geoms[p.g2].Type
+		g1, g2 := &d.m.Geoms[p.g1], &d.m.Geoms[p.g2]
+		pos1, pos2 := d.geomPos(p.g1), d.geomPos(p.g2)
+		s1, s2 := g1.Size, g2.Size
+		t1, t2 := g1.Type, g2.Type
 		buf := d.contacts[d.ncon:]
 		var n int
 		switch {
 		case t1 == GeomPlane && t2 == GeomSphere:
+			mat1 := d.geomMat(p.g1)
 			n = planeSphere(buf, p.margin, pos1, &mat1, pos2, s2[0])
 		case t1 == GeomPlane && t2 == GeomCapsule:
+			mat1 := d.geomMat(p.g1)
+			nrm := vec{mat1.r0.z, mat1.r1.z, mat1.r2.z}
+			if capsuleAbovePlane(p.margin, pos1, nrm, pos2, s2[0], s2[1]) {
+				continue
+			}
+			mat2 := d.geomMat(p.g2)
 			n = planeCapsule(buf, p.margin, pos1, &mat1, pos2, &mat2, s2)
 		case t1 == GeomSphere && t2 == GeomSphere:
 			n = sphereSphere(buf, p.margin, pos1, s1[0], pos2, s2[0])
 		case t1 == GeomSphere && t2 == GeomCapsule:
+			mat2 := d.geomMat(p.g2)
 			ax := vec{mat2.r0.z, mat2.r1.z, mat2.r2.z}.scale(s2[1])
 			n = sphereSphere(buf, p.margin, pos1, s1[0], closestOnSegment(pos2, ax, pos1), s2[0])
 		case t1 == GeomCapsule && t2 == GeomCapsule:
+			mat1, mat2 := d.geomMat(p.g1), d.geomMat(p.g2)
 			n = capsuleCapsule(buf, p.margin, pos1, &mat1, s1, pos2, &mat2, s2)
 		case t1 == GeomSphere && t2 == GeomBox:
+			mat2 := d.geomMat(p.g2)
 			n = sphereBox(buf, p.margin, pos1, s1[0], pos2, &mat2, v3(s2))
 		}
 		for k := range n {

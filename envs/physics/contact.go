@@ -95,6 +95,7 @@ func (c *constraints) instantiateContacts(d *Data) {
 		}
 		k0 := c.n
 		c.n += nrows
+		ip := makeImpedance(p.solref, p.solimp, m.Option.Timestep, con.Dist, p.margin)
 		for r := range nrows {
 			k := k0 + r
 			row := c.j[k*nv : (k+1)*nv]
@@ -118,7 +119,7 @@ func (c *constraints) instantiateContacts(d *Data) {
 			if nrows > 1 {
 				c.diag[k] = tran + mu*mu*tran
 			}
-			c.setImpedance(k, p.solref, p.solimp, m.Option.Timestep)
+			c.setImpedanceWith(k, ip)
 		}
 		if nrows > 1 {
 			// mj_makeImpedance: R[1] = R[0]/impratio, μ = μ1·sqrt(R[1]/R[0]),
@@ -181,11 +182,14 @@ func (c *constraints) newton(d *Data) {
 				continue
 			}
 			dk := 1 / c.r[k]
-			for i := range nv {
-				cs.g[i] += dk * jar * jk[i]
-				hi := cs.h[i*nv : (i+1)*nv]
-				for l := range nv {
-					hi[l] += dk * jk[i] * jk[l]
+			// cholesky reads only the lower triangle of H, so the upper
+			// one is left as M's.
+			for i, ji := range jk {
+				cs.g[i] += dk * jar * ji
+				hi := cs.h[i*nv : i*nv+i+1]
+				dji := dk * ji
+				for l, v := range jk[:len(hi)] {
+					hi[l] += dji * v
 				}
 			}
 		}

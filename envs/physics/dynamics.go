@@ -398,21 +398,28 @@ func firstNonFinite(v []float64) int {
 // MuJoCo's sparse one (engine_core_smooth.c mj_factorM) in simplicity
 // without costing speed.
 func cholesky(l, a []float64, n int) {
+	// Row slices let the compiler drop the bounds checks of the inner
+	// loops; the operations and their order are those of the textbook
+	// loop, so the factor is bit-for-bit the same.
 	for i := range n {
-		for j := 0; j <= i; j++ {
-			s := a[i*n+j]
-			for k := range j {
-				s -= l[i*n+k] * l[j*n+k]
+		li := l[i*n : i*n+n]
+		ai := a[i*n : i*n+n]
+		for j := 0; j < i; j++ {
+			lj := l[j*n : j*n+j+1]
+			s := ai[j]
+			lij := li[:j]
+			for k, v := range lij {
+				s -= v * lj[k]
 			}
-			if i == j {
-				l[i*n+i] = math.Sqrt(s)
-			} else {
-				l[i*n+j] = s / l[j*n+j]
-			}
+			li[j] = s / lj[j]
 		}
-		for j := i + 1; j < n; j++ {
-			l[i*n+j] = 0
+		s := ai[i]
+		lii := li[:i]
+		for _, v := range lii {
+			s -= v * v
 		}
+		li[i] = math.Sqrt(s)
+		clear(li[i+1:])
 	}
 }
 
@@ -420,12 +427,15 @@ func cholesky(l, a []float64, n int) {
 func (d *Data) cholSolve(l, x []float64) { cholSolveN(l, x, len(x)) }
 
 func cholSolveN(l, x []float64, n int) {
+	x = x[:n]
+	l = l[:n*n]
 	for i := range n {
+		li := l[i*n : i*n+i+1]
 		s := x[i]
-		for k := range i {
-			s -= l[i*n+k] * x[k]
+		for k, v := range li[:i] {
+			s -= v * x[k]
 		}
-		x[i] = s / l[i*n+i]
+		x[i] = s / li[i]
 	}
 	for i := n - 1; i >= 0; i-- {
 		s := x[i]

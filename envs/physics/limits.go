@@ -125,16 +125,30 @@ func (c *constraints) instantiateLimits(d *Data) {
 
 // setImpedance fills imp, aref and R of row k (mj_makeImpedance).
 func (c *constraints) setImpedance(k int, solref [2]float64, solimp [5]float64, h float64) {
+	c.setImpedanceWith(k, makeImpedance(solref, solimp, h, c.pos[k], c.marg[k]))
+}
+
+// impParams is the part of mj_makeImpedance shared by rows with the same
+// solref, solimp, distance and margin (all rows of one contact), computed
+// once per contact because impedance's math.Pow calls are costly.
+type impParams struct{ imp, kk, bb float64 }
+
+func makeImpedance(solref [2]float64, solimp [5]float64, h, pos, marg float64) impParams {
 	s := solimpClamped(solimp)
-	imp := impedance(s, c.pos[k], c.marg[k])
+	imp := impedance(s, pos, marg)
 	tc := math.Max(solref[0], 2*h)
 	dr := solref[1]
 	dmax := s[1]
 	kk := 1 / (dmax * dmax * tc * tc * dr * dr)
 	bb := 2 / (dmax * tc)
-	c.imp[k] = imp
-	c.aref[k] = -bb*c.vel[k] - kk*imp*(c.pos[k]-c.marg[k])
-	c.r[k] = math.Max(mjMINVAL, (1-imp)/imp*c.diag[k])
+	return impParams{imp, kk, bb}
+}
+
+// setImpedanceWith fills imp, aref and R of row k from shared parameters.
+func (c *constraints) setImpedanceWith(k int, ip impParams) {
+	c.imp[k] = ip.imp
+	c.aref[k] = -ip.bb*c.vel[k] - ip.kk*ip.imp*(c.pos[k]-c.marg[k])
+	c.r[k] = math.Max(mjMINVAL, (1-ip.imp)/ip.imp*c.diag[k])
 }
 
 // solve finds the constraint forces and Qacc. MuJoCo 2.2.2 (Newton solver,
