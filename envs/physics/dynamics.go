@@ -196,8 +196,9 @@ func (d *Data) SetState(qpos, qvel []float64) error {
 
 // Forward evaluates the dynamics at the current state: kinematics, mass
 // matrix, bias, passive and actuator forces, collision detection,
-// joint-limit and contact constraints and Qacc (MuJoCo mj_forward). It returns an error if the inputs or the
-// resulting acceleration are not finite.
+// joint-limit and contact constraints and Qacc (MuJoCo mj_forward). It
+// returns an error if the inputs or the resulting acceleration are not
+// finite.
 func (d *Data) Forward() error {
 	if err := d.checkInputs(); err != nil {
 		return err
@@ -393,14 +394,16 @@ func firstNonFinite(v []float64) int {
 
 // cholesky writes into l the lower Cholesky factor of the symmetric
 // positive-definite n×n matrix a (both row-major). Only the lower triangle
-// of a is read, each entry before l's entry overwrites it, so l may alias a. The
-// matrices here are at most a few tens of rows, so a dense factor beats
+// of a is read, each entry before l's entry overwrites it, so l may alias
+// a. The matrices here are at most a few tens of rows, so a dense factor beats
 // MuJoCo's sparse one (engine_core_smooth.c mj_factorM) in simplicity
 // without costing speed.
 func cholesky(l, a []float64, n int) {
 	// Row slices let the compiler drop the bounds checks of the inner
-	// loops; the operations and their order are those of the textbook
-	// loop, so the factor is bit-for-bit the same.
+	// loops. Multiplying by the reciprocal of the diagonal instead of
+	// dividing takes the division off the dependency chain from one entry
+	// to the next (it only needs the diagonal), which the CPU then overlaps;
+	// it changes the factor by round-off only.
 	for i := range n {
 		li := l[i*n : i*n+n]
 		ai := a[i*n : i*n+n]
@@ -411,7 +414,7 @@ func cholesky(l, a []float64, n int) {
 			for k, v := range lij {
 				s -= v * lj[k]
 			}
-			li[j] = s / lj[j]
+			li[j] = s * (1 / lj[j])
 		}
 		s := ai[i]
 		lii := li[:i]
@@ -426,6 +429,9 @@ func cholesky(l, a []float64, n int) {
 // cholSolve overwrites x with A⁻¹x for A = L·Lᵀ, L the factor in l.
 func (d *Data) cholSolve(l, x []float64) { cholSolveN(l, x, len(x)) }
 
+// cholSolveN is cholSolve for the leading n entries, with the factor's
+// reciprocal diagonal computed off the substitution's critical path (as
+// in cholesky).
 func cholSolveN(l, x []float64, n int) {
 	x = x[:n]
 	l = l[:n*n]
@@ -435,13 +441,13 @@ func cholSolveN(l, x []float64, n int) {
 		for k, v := range li[:i] {
 			s -= v * x[k]
 		}
-		x[i] = s / li[i]
+		x[i] = s * (1 / li[i])
 	}
 	for i := n - 1; i >= 0; i-- {
 		s := x[i]
 		for k := i + 1; k < n; k++ {
 			s -= l[k*n+i] * x[k]
 		}
-		x[i] = s / l[i*n+i]
+		x[i] = s * (1 / l[i*n+i])
 	}
 }
