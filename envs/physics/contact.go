@@ -41,7 +41,7 @@ func (d *Data) bodyInvWeight0() [][2]float64 {
 				}
 			}
 			orig := append([]float64(nil), row...)
-			d.cholSolve(d.chol, row)
+			d.solveM(d.chol, row)
 			var s float64
 			for i := range nv {
 				s += orig[i] * row[i]

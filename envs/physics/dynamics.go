@@ -53,7 +53,7 @@ type Data struct {
 
 	// Dynamics scratch.
 	qfrcSmooth, qaccSmooth []float64
-	chol                   []float64 // Cholesky factor of M (lower, row-major)
+	chol                   []float64 // factorM factor of M (row-major)
 	tmp                    []float64
 
 	cons constraints
@@ -152,7 +152,7 @@ func NewData(m *Model) *Data {
 	for i := range nv {
 		clear(d.tmp)
 		d.tmp[i] = 1
-		d.cholSolve(d.chol, d.tmp)
+		d.solveM(d.chol, d.tmp)
 		d.invWeight0[i] = d.tmp[i]
 	}
 	d.bodyW0 = d.bodyInvWeight0()
@@ -224,7 +224,7 @@ func (d *Data) forward() {
 		d.qfrcSmooth[i] = d.QfrcPassive[i] - d.QfrcBias[i] + d.QfrcActuator[i]
 	}
 	copy(d.qaccSmooth, d.qfrcSmooth)
-	d.cholSolve(d.chol, d.qaccSmooth)
+	d.solveM(d.chol, d.qaccSmooth)
 	d.collision()
 	d.cons.instantiateLimits(d)
 	nlim := d.cons.n
@@ -260,7 +260,7 @@ func (d *Data) massMatrix() {
 		}
 		d.M[j*nv+j] += m.Joints[m.DofJoint[j]].Armature
 	}
-	cholesky(d.chol, d.M, nv)
+	d.factorM(d.chol, d.M)
 }
 
 // rne computes the bias force c(q, q̇) = Coriolis + centrifugal + gravity by
@@ -395,9 +395,9 @@ func firstNonFinite(v []float64) int {
 // cholesky writes into l the lower Cholesky factor of the symmetric
 // positive-definite n×n matrix a (both row-major). Only the lower triangle
 // of a is read, each entry before l's entry overwrites it, so l may alias
-// a. The matrices here are at most a few tens of rows, so a dense factor beats
-// MuJoCo's sparse one (engine_core_smooth.c mj_factorM) in simplicity
-// without costing speed.
+// a. It serves the matrices that need not have the mass matrix's tree
+// sparsity (the Newton Hessian, limit-row submatrices), which factorM
+// would not factor correctly; they are at most a few tens of rows.
 func cholesky(l, a []float64, n int) {
 	// Row slices let the compiler drop the bounds checks of the inner
 	// loops. Multiplying by the reciprocal of the diagonal instead of
@@ -426,8 +426,50 @@ func cholesky(l, a []float64, n int) {
 	}
 }
 
-// cholSolve overwrites x with A⁻¹x for A = L·Lᵀ, L the factor in l.
-func (d *Data) cholSolve(l, x []float64) { cholSolveN(l, x, len(x)) }
+// factorM writes into l the factor of a (nv×nv, row-major) that MuJoCo's
+// mj_factorM computes: a = Lᵀ·D·L with L unit lower triangular (below the
+// diagonal of l) and D diagonal (on it), eliminating from the last DOF up.
+// a must have the sparsity of the mass matrix (a_ij ≠ 0 only when one of
+// i, j is an ancestor of the other in the DOF tree): that ordering then
+// creates no fill-in, so each row only touches its ancestors, far fewer
+// operations than a dense factor of the same matrix. l may alias a.
+func (d *Data) factorM(l, a []float64) {
+	nv, par := len(d.dofParent), d.dofParent
+	copy(l, a)
+	for k := nv - 1; k >= 0; k-- {
+		lk := l[k*nv : (k+1)*nv]
+		for i := par[k]; i >= 0; i = par[i] {
+			t := lk[i] / lk[k]
+			li := l[i*nv : (i+1)*nv]
+			for j := i; j >= 0; j = par[j] {
+				li[j] -= t * lk[j]
+			}
+			lk[i] = t
+		}
+	}
+}
+
+// solveM overwrites x with a⁻¹x for the factor l of a from factorM
+// (MuJoCo mj_solveLD): x ← L⁻ᵀx, then D⁻¹x, then L⁻¹x.
+func (d *Data) solveM(l, x []float64) {
+	nv, par := len(d.dofParent), d.dofParent
+	for k := nv - 1; k >= 0; k-- {
+		xk := x[k]
+		for i := par[k]; i >= 0; i = par[i] {
+			x[i] -= l[k*nv+i] * xk
+		}
+	}
+	for k := range nv {
+		x[k] /= l[k*nv+k]
+	}
+	for k := range nv {
+		s := x[k]
+		for i := par[k]; i >= 0; i = par[i] {
+			s -= l[k*nv+i] * x[i]
+		}
+		x[k] = s
+	}
+}
 
 // cholSolveN is cholSolve for the leading n entries, with the factor's
 // reciprocal diagonal computed off the substitution's critical path (as

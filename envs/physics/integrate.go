@@ -128,8 +128,8 @@ func (d *Data) euler() {
 		for i := range nv {
 			d.cholDamp[i*nv+i] += h * m.Joints[m.DofJoint[i]].Damping
 		}
-		cholesky(d.cholDamp, d.cholDamp, nv)
-		cholSolveN(d.cholDamp, d.qfrcTmp, nv)
+		d.factorM(d.cholDamp, d.cholDamp)
+		d.solveM(d.cholDamp, d.qfrcTmp)
 		acc = d.qfrcTmp
 	}
 	for i := range nv {

@@ -176,7 +176,7 @@ func (c *constraints) solve(d *Data) {
 	for k := range n {
 		mj := c.minvJT[k*nv : (k+1)*nv]
 		copy(mj, c.j[k*nv:(k+1)*nv])
-		cholSolveN(d.chol, mj, nv)
+		d.solveM(d.chol, mj)
 	}
 	for k := range n {
 		jk := c.j[k*nv : (k+1)*nv]
