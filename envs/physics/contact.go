@@ -88,6 +88,9 @@ func (c *constraints) instantiateContacts(d *Data) {
 				cs.jac2[i] -= cs.jac1[i]
 			}
 		}
+		if !onePath(m, b1, b2) {
+			c.chain = false
+		}
 		tran := d.bodyW0[b1][0] + d.bodyW0[b2][0]
 		nrows := 1
 		if p.condim > 1 {
@@ -133,6 +136,22 @@ func (c *constraints) instantiateContacts(d *Data) {
 			}
 		}
 	}
+}
+
+// onePath reports whether bodies b1 and b2 lie on one path from the world
+// (one is an ancestor of the other, the world included), so that the
+// Jacobian of a contact between them only involves that path's DOFs.
+func onePath(m *Model, b1, b2 int) bool {
+	if b1 > b2 {
+		b1, b2 = b2, b1
+	}
+	// Parents precede their children, so only b1 can be b2's ancestor.
+	for b := b2; b > b1; b = m.Bodies[b].Parent {
+		if m.Bodies[b].Parent == b1 {
+			return true
+		}
+	}
+	return b1 == b2
 }
 
 // newtonIters bounds the Newton iterations; each iteration either ends at
@@ -193,11 +212,16 @@ func (c *constraints) newton(d *Data) {
 				}
 			}
 		}
-		cholesky(cs.hchol, cs.h, nv)
 		for i := range nv {
 			cs.p[i] = -cs.g[i]
 		}
-		cholSolveN(cs.hchol, cs.p, nv)
+		if c.chain {
+			d.factorM(cs.hchol, cs.h)
+			d.solveM(cs.hchol, cs.p)
+		} else {
+			cholesky(cs.hchol, cs.h, nv)
+			cholSolveN(cs.hchol, cs.p, nv)
+		}
 		alpha, crossed := c.lineSearch(d)
 		for i := range nv {
 			a[i] += alpha * cs.p[i]

@@ -7,18 +7,21 @@ import "math"
 // row over the DOFs): joint-limit rows first, then the pyramid-edge rows
 // of the contacts (contact.go).
 type constraints struct {
-	max  int       // row capacity
-	n    int       // active rows
-	nv   int       // DOFs
-	j    []float64 // n×nv Jacobian rows
-	pos  []float64 // signed distance (limit: to the limit; contact: dist)
-	marg []float64 // margin
-	vel  []float64 // J·qvel
-	aref []float64 // reference acceleration
-	r    []float64 // regulariser
-	diag []float64 // approximate diagonal of J·M⁻¹·Jᵀ
-	imp  []float64 // impedance
-	f    []float64 // solved forces, ≥ 0 for unilateral rows
+	max int // row capacity
+	n   int // active rows
+	// chain: every row's Jacobian is zero outside one root-to-leaf DOF
+	// path, so M + Σ JᵀJ/R keeps the mass matrix's tree sparsity.
+	chain bool
+	nv    int       // DOFs
+	j     []float64 // n×nv Jacobian rows
+	pos   []float64 // signed distance (limit: to the limit; contact: dist)
+	marg  []float64 // margin
+	vel   []float64 // J·qvel
+	aref  []float64 // reference acceleration
+	r     []float64 // regulariser
+	diag  []float64 // approximate diagonal of J·M⁻¹·Jᵀ
+	imp   []float64 // impedance
+	f     []float64 // solved forces, ≥ 0 for unilateral rows
 
 	minvJT []float64 // M⁻¹·Jᵀ, stored as n rows of nv
 	a      []float64 // J·M⁻¹·Jᵀ + diag(R), n×n
@@ -93,7 +96,7 @@ func impedance(s [5]float64, pos, margin float64) float64 {
 func (c *constraints) instantiateLimits(d *Data) {
 	m := d.m
 	nv := m.Nv
-	c.n = 0
+	c.n, c.chain = 0, true
 	for ji := range m.Joints {
 		jt := &m.Joints[ji]
 		if !jt.Limited {
