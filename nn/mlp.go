@@ -170,6 +170,18 @@ func (f *Forward) Run(x []float32, rows int) []float32 {
 	return in
 }
 
+// ConcatRows writes the rows [x_i, y_i] of two row-major matrices, x of
+// width dx and y of width dy, into dst (rows × (dx+dy)): the input of a
+// critic Q(s, a) evaluated with [Forward] outside a graph, as [Concat]
+// does inside one.
+func ConcatRows(dst, x, y []float32, rows, dx, dy int) {
+	w := dx + dy
+	for i := range rows {
+		copy(dst[i*w:i*w+dx], x[i*dx:(i+1)*dx])
+		copy(dst[i*w+dx:(i+1)*w], y[i*dy:(i+1)*dy])
+	}
+}
+
 func activateInPlace(a Activation, v []float32) {
 	switch a {
 	case ReLU:

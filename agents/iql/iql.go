@@ -353,7 +353,7 @@ func (a *Agent) Update(batch *replay.Batch, _ *rand.Rand) (agents.Metrics, error
 	n, od, ad := batch.Size, a.spec.ObsDim, a.spec.ActDim
 
 	// Q̂(s,a) = min(Q̂1, Q̂2)(s,a), the target critics at dataset actions.
-	concatRows(a.scratch.sa, batch.Obs, batch.Actions, n, od, ad)
+	nn.ConcatRows(a.scratch.sa, batch.Obs, batch.Actions, n, od, ad)
 	q1 := a.fwd.q1Tgt.Run(a.scratch.sa, n)
 	q2 := a.fwd.q2Tgt.Run(a.scratch.sa, n)
 	for i := range n {
@@ -534,15 +534,6 @@ func (a *Agent) allParams() nn.Params {
 		ps = append(ps, m.Params()...)
 	}
 	return ps
-}
-
-// concatRows writes rows [x_i, y_i] of widths dx and dy into dst.
-func concatRows(dst, x, y []float32, rows, dx, dy int) {
-	w := dx + dy
-	for i := range rows {
-		copy(dst[i*w:i*w+dx], x[i*dx:(i+1)*dx])
-		copy(dst[i*w+dx:(i+1)*w], y[i*dy:(i+1)*dy])
-	}
 }
 
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -298,7 +298,7 @@ func (a *Agent) Update(batch *replay.Batch, rng *rand.Rand) (agents.Metrics, err
 
 	// Clipped double-Q target (TD3 §5.1):
 	//   y = r + γ·(1 − terminal)·min(Q1'(s', ã), Q2'(s', ã)).
-	concatRows(a.scratch.sa, batch.NextObs, a.scratch.nextAct, n, od, ad)
+	nn.ConcatRows(a.scratch.sa, batch.NextObs, a.scratch.nextAct, n, od, ad)
 	q1t := a.target.q1.Run(a.scratch.sa, n)
 	q2t := a.target.q2.Run(a.scratch.sa, n)
 	for i := range n {
@@ -440,15 +440,6 @@ func (a *Agent) Load(dir string) error {
 
 func (a *Agent) nets() []*nn.MLP {
 	return []*nn.MLP{a.actor, a.actorTarget, a.q1, a.q2, a.q1Tgt, a.q2Tgt}
-}
-
-// concatRows writes rows [x_i, y_i] of widths dx and dy into dst.
-func concatRows(dst, x, y []float32, rows, dx, dy int) {
-	w := dx + dy
-	for i := range rows {
-		copy(dst[i*w:i*w+dx], x[i*dx:(i+1)*dx])
-		copy(dst[i*w+dx:(i+1)*w], y[i*dy:(i+1)*dy])
-	}
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Min(math.Max(x, lo), hi) }
