@@ -15,7 +15,7 @@
 //	err = physics.Step(d, 2)
 //
 // The files are: mjcf.go (XML to a checked Node tree), model.go (the Model
-// types and the compiler), inertia.go (geom masses, body inertial frames),
+// types), compile.go (the compiler), inertia.go (geom masses, body inertial frames),
 // massmatrix.go (reference kinematics and joint-space inertia at qpos0),
 // load.go (Parse, Load), kinematics.go (frames, DOF motion vectors,
 // velocities), dynamics.go (Data, mass matrix, bias, passive and actuator
