@@ -627,4 +627,3 @@ func minMaxKernel(isMin bool, in [][]float32, out []float32) func() error {
 		return nil
 	}
 }
-
