@@ -30,3 +30,12 @@ type Agent interface {
 	Save(dir string) error
 	Load(dir string) error
 }
+
+// Sampler is implemented by agents that can also act stochastically, for
+// exploration, data collection and viewers: Sample writes an action drawn
+// from the agent's behaviour distribution for a raw observation, taking
+// its noise from rng. It is safe for concurrent use between updates when
+// each caller passes its own rng.
+type Sampler interface {
+	Sample(obs []float64, action []float64, rng *rand.Rand)
+}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -169,23 +170,32 @@ func (r *run) setup() error {
 
 // newAgent builds the configured algorithm for the dataset's spaces.
 func newAgent(cfg Config, d *datasets.Dataset, s *streams) (agents.Agent, error) {
+	return buildAgent(cfg, d.ObsDim, d.ActDim, d.Meta.ActionLow, d.Meta.ActionHigh,
+		"dataset "+d.Meta.DatasetID, s.Init)
+}
+
+// buildAgent builds the configured algorithm for observation and action
+// spaces of the given sizes; where names what the bounds came from, for
+// errors.
+func buildAgent(cfg Config, obsDim, actDim int, low, high []float64, where string,
+	init *rand.Rand) (agents.Agent, error) {
 	maxAction := 0.0
-	for i, hi := range d.Meta.ActionHigh {
-		if lo := d.Meta.ActionLow[i]; lo != -hi {
-			return nil, fmt.Errorf("dataset %s: action bounds [%v, %v] in dimension %d are not symmetric, which %s requires",
-				d.Meta.DatasetID, lo, hi, i, cfg.Algo)
+	for i, hi := range high {
+		if lo := low[i]; lo != -hi {
+			return nil, fmt.Errorf("%s: action bounds [%v, %v] in dimension %d are not symmetric, which %s requires",
+				where, lo, hi, i, cfg.Algo)
 		}
 		maxAction = math.Max(maxAction, hi)
 	}
 	switch cfg.Algo {
 	case "iql":
-		spec := iql.Spec{ObsDim: d.ObsDim, ActDim: d.ActDim, MaxAction: maxAction,
+		spec := iql.Spec{ObsDim: obsDim, ActDim: actDim, MaxAction: maxAction,
 			BatchSize: cfg.BatchSize, Steps: cfg.Steps}
-		return iql.New(cfg.IQL, spec, s.Init)
+		return iql.New(cfg.IQL, spec, init)
 	}
-	spec := td3bc.Spec{ObsDim: d.ObsDim, ActDim: d.ActDim, MaxAction: maxAction,
+	spec := td3bc.Spec{ObsDim: obsDim, ActDim: actDim, MaxAction: maxAction,
 		BatchSize: cfg.BatchSize}
-	return td3bc.New(cfg.TD3BC, spec, s.Init)
+	return td3bc.New(cfg.TD3BC, spec, init)
 }
 
 // create starts a fresh run directory.

@@ -449,6 +449,24 @@ func (a *Agent) Act(obs []float64, action []float64) {
 	}
 }
 
+// Sample draws from IQL's Gaussian policy: max_action·clip(μ(s) + σ·ε,
+// −1, 1) with ε ~ N(0, I) and σ = exp(log_std) clamped as in training
+// (temperature 1 of the reference's sample_actions).
+func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) {
+	f := a.acting.Get().(*nn.Forward)
+	defer a.acting.Put(f)
+	x := make([]float32, a.spec.ObsDim)
+	for i, v := range obs {
+		x[i] = float32(v)
+	}
+	logStd := a.logStd.Value
+	for i, v := range f.Run(x, 1) {
+		ls := math.Min(math.Max(float64(logStd[i]), a.cfg.LogStdMin), a.cfg.LogStdMax)
+		u := float64(v) + math.Exp(ls)*rng.NormFloat64()
+		action[i] = math.Min(math.Max(u, -1), 1) * a.spec.MaxAction
+	}
+}
+
 // fileName is the agent's checkpoint inside a directory.
 const fileName = "agent.safetensors"
 
