@@ -49,7 +49,8 @@ type Options struct {
 	Resume bool
 	// OnProgress is called after every update with the step reached.
 	OnProgress func(step, total int)
-	// OnEval is called after each evaluation with the history so far.
+	// OnEval is called after each evaluation, once its metrics.csv row is
+	// written, with the history so far.
 	OnEval func(history []EvalPoint)
 	// EvalWorkers is the number of goroutines for evaluation episodes;
 	// 0 means GOMAXPROCS.
@@ -230,13 +231,16 @@ type resolvedConfig struct {
 	DatasetSHA256 string  `json:"dataset_sha256"`
 	RefMinScore   float64 `json:"ref_min_score"`
 	RefMaxScore   float64 `json:"ref_max_score"`
-	Toolkit       string  `json:"toolkit"`
+	// DatasetScore is the dataset's own normalised score, for plots.
+	DatasetScore float64 `json:"dataset_normalized_score"`
+	Toolkit      string  `json:"toolkit"`
 }
 
 func (r *run) resolved() resolvedConfig {
 	return resolvedConfig{SchemaVersion: "1", Config: r.cfg, EnvID: r.meta.EnvID,
 		DatasetID: r.meta.DatasetID, DatasetRows: r.buf.Len(), DatasetSHA256: r.fingerprint,
-		RefMinScore: r.score.refMin, RefMaxScore: r.score.refMax, Toolkit: version.Toolkit}
+		RefMinScore: r.score.refMin, RefMaxScore: r.score.refMax,
+		DatasetScore: r.score.datasetScore, Toolkit: version.Toolkit}
 }
 
 // restore loads the checkpoint and cuts the logs back to it.
@@ -357,6 +361,11 @@ func (r *run) endOfStep(ctx context.Context) (*eval.Result, error) {
 	if err := r.writeRow(res); err != nil {
 		return nil, err
 	}
+	if evalNow && r.opts.OnEval != nil {
+		// After the row is written, so that metrics.csv holds this
+		// evaluation when the callback reads it.
+		r.opts.OnEval(slices.Clone(r.st.Evals))
+	}
 	if err := r.writeTiming(); err != nil {
 		return nil, err
 	}
@@ -411,9 +420,6 @@ func (r *run) evaluate(ctx context.Context) (eval.Result, error) {
 	r.st.Evals = append(r.st.Evals, p)
 	r.log.Info("evaluation", "step", p.Step, "return_mean", p.ReturnMean,
 		"normalized_score", p.NormalizedScore)
-	if r.opts.OnEval != nil {
-		r.opts.OnEval(slices.Clone(r.st.Evals))
-	}
 	return res, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +38,7 @@ const usage = `Usage: train-agent [flags]
 Trains an offline agent (TD3+BC or IQL, --algo) on a D4RL-style dataset and evaluates it
 in the dataset's environment every --eval-every updates. Writes a run
 directory with config.json, metrics.csv, timing.csv, checkpoint/,
-curve.png and eval.json, and prints the final normalised score (0 = random,
+curve.png, eval.json and rollout.gif, and prints the final normalised score (0 = random,
 100 = expert) beside the dataset's own.
 
 With no flags it trains on pendulum-medium-v0, collecting it into the
@@ -66,7 +65,7 @@ type flags struct {
 	steps, evalEvery, evalEpisodes     int
 	threads                            int
 	seed                               uint64
-	json                               bool
+	json, rolloutGIF                   bool
 }
 
 // parseFlags parses the command line; help reports that --help was shown.
@@ -92,6 +91,7 @@ func parseFlags(args []string, stdout io.Writer) (f *flags, help bool, err error
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.IntVar(&f.threads, "threads", 1, "goroutines per matrix product; results do not depend on it. 1 is fastest per core: on a 2-core machine two seeds side by side train more updates than one seed on 2 threads")
 	fs.BoolVar(&f.json, "json", false, "print the final summary as JSON on stdout")
+	fs.BoolVar(&f.rolloutGIF, "rollout-gif", true, "at the end, write rollout.gif: one deterministic episode of the final agent (--rollout-gif=false skips it)")
 	help, err = cli.Parse(fs, args, stdout)
 	return f, help, err
 }
@@ -139,8 +139,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := train.Options{
 		Logger: log, Resume: f.resume != "",
 		OnProgress: progress.Update,
-		OnEval: func(h []train.EvalPoint) {
-			if err := drawCurve(runDir, cfg, h); err != nil {
+		OnEval: func([]train.EvalPoint) {
+			if err := drawCurve(runDir); err != nil {
 				log.Warn("drawing curve.png", "err", err)
 			}
 		},
@@ -157,6 +157,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return cli.ExitUsage
 		}
 		return cli.ExitCode(err)
+	}
+	if f.rolloutGIF {
+		path, err := writeRolloutGIF(ctx, runDir)
+		if err != nil {
+			// The run itself is complete; a missing animation is not a
+			// failed run.
+			log.Warn("writing rollout.gif", "err", err)
+		} else {
+			log.Info("rollout written", "path", path)
+		}
 	}
 	report(stdout, f.json, sum)
 	return cli.ExitOK
@@ -374,22 +384,40 @@ func collectable(id string) (envID, kind string, err error) {
 	return "", "", fmt.Errorf("no built-in environment has task %q", task)
 }
 
-func drawCurve(runDir string, cfg train.Config, h []train.EvalPoint) error {
-	meta, err := datasets.ReadMetadata(cfg.Dataset)
+// drawCurve redraws the run's curve.png from its config.json and
+// metrics.csv.
+func drawCurve(runDir string) error {
+	r, err := viz.ReadRun(runDir)
 	if err != nil {
 		return err
 	}
-	c := viz.Curve{
-		Title:          fmt.Sprintf("%s on %s (seed %d)", cfg.Algo, meta.DatasetID, cfg.Seed),
-		Reference:      meta.NormalizedScore,
-		ReferenceLabel: fmt.Sprintf("dataset's own score (%.1f)", meta.NormalizedScore),
+	return viz.WriteRunPNG(filepath.Join(runDir, "curve.png"), r)
+}
+
+// rolloutGIF is the size of rollout.gif's frames in pixels.
+const rolloutWidth, rolloutHeight = 320, 240
+
+// writeRolloutGIF records one deterministic episode of the run's final
+// agent as rollout.gif in the run directory, with the first evaluation
+// episode's seed.
+func writeRolloutGIF(ctx context.Context, runDir string) (string, error) {
+	agent, info, err := train.LoadAgent(runDir)
+	if err != nil {
+		return "", err
 	}
-	span := math.Abs(meta.RefMaxScore - meta.RefMinScore)
-	for _, p := range h {
-		c.Points = append(c.Points,
-			viz.CurvePoint{Step: p.Step, Score: p.NormalizedScore, Std: 100 * p.ReturnStd / span})
+	policy, err := viz.AgentPolicy(fmt.Sprintf("%s step %d", info.Algo, info.Step), agent, true)
+	if err != nil {
+		return "", err
 	}
-	return c.WritePNG(filepath.Join(runDir, "curve.png"))
+	p, err := viz.NewPlayer(info.EnvID, policy, info.Seed+100)
+	if err != nil {
+		return "", err
+	}
+	defer p.Close()
+	path := filepath.Join(runDir, "rollout.gif")
+	_, err = viz.WriteGIF(ctx, path, p, viz.GIFOptions{Width: rolloutWidth, Height: rolloutHeight,
+		Episodes: 1, Status: true})
+	return path, err
 }
 
 func report(stdout io.Writer, asJSON bool, s train.Summary) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image/gif"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"offrl/collect"
+	"offrl/viz"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -107,7 +109,7 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 		t.Errorf("config.json keeps dataset %q, want an absolute path", saved.Dataset)
 	}
 	for _, f := range []string{"config.json", "metrics.csv", "timing.csv", "curve.png", "eval.json",
-		"checkpoint/agent.safetensors", "checkpoint/state.json"} {
+		"rollout.gif", "checkpoint/agent.safetensors", "checkpoint/state.json"} {
 		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
 			t.Errorf("run directory lacks %s", f)
 		}
@@ -131,6 +133,19 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 	if !strings.Contains(string(metrics), "\n90,") {
 		t.Errorf("metrics.csv has no row for step 90 after extending the run:\n%s", metrics)
 	}
+	// The curve holds the evaluations from before and after the resume.
+	r, err := viz.ReadRun(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Evals) != 3 || r.Evals[0].Step != 30 || r.Evals[2].Step != 90 {
+		t.Errorf("the resumed run's curve has evaluations %+v, want steps 30, 60, 90", r.Evals)
+	}
+	g := decodeGIF(t, filepath.Join(runDir, "rollout.gif"))
+	// One Pendulum episode: 200 steps and the reset frame.
+	if len(g.Image) != 201 {
+		t.Errorf("rollout.gif has %d frames, want 201", len(g.Image))
+	}
 	// A resumed run cannot stop before where it already is.
 	if code, _, stderr := runCmd(t, "--resume", runDir, "--steps", "50"); code != 2 ||
 		!strings.Contains(stderr, "90") {
@@ -139,6 +154,43 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 	// Other flags cannot change a resumed run.
 	if code, _, _ := runCmd(t, "--resume", runDir, "--seed", "4"); code != 2 {
 		t.Errorf("--resume with --seed exited %d, want 2", code)
+	}
+}
+
+func decodeGIF(t *testing.T, path string) *gif.GIF {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	g, err := gif.DecodeAll(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return g
+}
+
+func TestRolloutGIFCanBeTurnedOff(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "p.parquet")
+	if _, err := collect.Run(context.Background(), collect.Options{
+		EnvID: "Pendulum-v1", Kind: "medium", Steps: 400, Seed: 3, Out: data}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "small.yaml")
+	os.WriteFile(cfg, []byte("batch_size: 16\nlog_every: 10\ntd3bc:\n  hidden: [16]\n"), 0o644)
+	runDir := filepath.Join(dir, "run")
+	code, _, stderr := runCmd(t, "--config", cfg, "--dataset", data, "--steps", "20", "--eval-every", "20",
+		"--eval-episodes", "1", "--run-dir", runDir, "--rollout-gif=false")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(runDir, "rollout.gif")); !os.IsNotExist(err) {
+		t.Fatalf("--rollout-gif=false still wrote rollout.gif (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(runDir, "curve.png")); err != nil {
+		t.Fatalf("curve.png: %v", err)
 	}
 }
 

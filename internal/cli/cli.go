@@ -138,15 +138,33 @@ func (p *Progress) Close() {
 // other problem comes back as one error, for one line on stderr, including
 // a positional argument where only flags are allowed.
 func Parse(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
+	help, rest, err := ParseWithArgs(fs, args, stdout)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q: every option is a flag", rest[0])
+	}
+	return help, err
+}
+
+// ParseWithArgs is [Parse] for commands that also take positional
+// arguments, which may come before, between or after the flags (all
+// arguments after "--" are positional). It returns them in order.
+func ParseWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, positional []string, err error) {
 	fs.SetOutput(io.Discard)
-	err = fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return true, nil
+	for {
+		err = fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return true, nil, nil
+		}
+		if err != nil || fs.NArg() == 0 {
+			return false, positional, err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return false, append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q: every option is a flag", fs.Arg(0))
-	}
-	return false, err
 }
