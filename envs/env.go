@@ -1,7 +1,8 @@
 // Package envs defines the environment contract shared by every simulator in
 // the toolkit: Gymnasium-style Reset and Step with separate terminated and
 // truncated flags, box spaces, and the optional capabilities (state setting,
-// rendering) that some consumers need.
+// rebuilding a state from an observation, rendering) that some consumers
+// need.
 //
 // Task packages (envs/pendulum, envs/mountaincar, ...) implement [Env];
 // envs/registry builds them by their Gymnasium IDs:
@@ -54,6 +55,31 @@ type Env interface {
 type StateSetter interface {
 	State() []float64
 	SetState(state []float64) error
+}
+
+// StateRebuilder is implemented by environments whose observation
+// determines the simulator state, up to coordinates that neither the
+// dynamics nor the reward depend on, so that an episode recorded as
+// observations can be replayed from its first one.
+//
+// StateFromObservation returns, in a new slice, a state in the layout
+// [StateSetter.State] returns and SetState accepts, from which the
+// environment produces the observation obs. Coordinates that the
+// observation omits get the values each implementation documents (a
+// walker's position along the track is 0, for example); for the built-in
+// tasks the dynamics and the reward are invariant under them, so only a
+// rendered frame (whose camera follows the body) can tell. Where the
+// observation is lossy, such as a velocity clipped to a bound, the method
+// documents which components cannot be recovered.
+//
+// A wrong length or a non-finite component is an error naming the
+// environment and the length or the index; implementations may also
+// reject, naming them, components no state can produce (a (cos, sin) pair
+// off the unit circle).
+// StateFromObservation neither modifies obs nor depends on or changes the
+// environment's own state, so it may be called before Reset.
+type StateRebuilder interface {
+	StateFromObservation(obs []float64) ([]float64, error)
 }
 
 // Renderer is implemented by environments that can draw their current state

@@ -65,3 +65,30 @@ func CheckAction(b Box, action []float64) error {
 	}
 	return nil
 }
+
+// CheckObservation returns nil if obs has length dim and only finite
+// components, and otherwise an error that names the length or the
+// offending index and value. Implementations of [StateRebuilder] use it
+// before reading an observation.
+func CheckObservation(dim int, obs []float64) error {
+	if len(obs) != dim {
+		return fmt.Errorf("observation has length %d, want %d", len(obs), dim)
+	}
+	for i, v := range obs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("observation[%d] = %v, want a finite value", i, v)
+		}
+	}
+	return nil
+}
+
+// UnitAngle returns the angle atan2(sin, cos) in (−π, π] of an observed
+// pair (cos θ, sin θ), or an error naming the pair if its norm is not
+// within 1e-3 of 1. The tolerance admits pairs stored as float32 (whose
+// norm is off by about 1e-7) and rejects pairs no angle can produce.
+func UnitAngle(cos, sin float64) (float64, error) {
+	if r := math.Hypot(cos, sin); !(math.Abs(r-1) <= 1e-3) {
+		return 0, fmt.Errorf("(cos, sin) = (%v, %v) has norm %v, want 1", cos, sin, r)
+	}
+	return math.Atan2(sin, cos), nil
+}

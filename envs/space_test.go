@@ -106,3 +106,57 @@ func TestCheckAction(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckObservation(t *testing.T) {
+	tests := []struct {
+		name    string
+		obs     []float64
+		wantErr string // "" means valid
+	}{
+		{"finite", []float64{0, -1e300}, ""},
+		{"wrong length", []float64{0}, "observation has length 1, want 2"},
+		{"nil", nil, "observation has length 0, want 2"},
+		{"NaN", []float64{0, math.NaN()}, "observation[1] = NaN"},
+		{"+Inf", []float64{math.Inf(1), 0}, "observation[0] = +Inf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckObservation(2, tt.obs)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Errorf("CheckObservation(2, %v) = %v, want nil", tt.obs, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("CheckObservation(2, %v) = %v, want an error naming %q",
+					tt.obs, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestUnitAngle(t *testing.T) {
+	tests := []struct {
+		name     string
+		cos, sin float64
+		want     float64
+		wantErr  bool
+	}{
+		{"zero", 1, 0, 0, false},
+		{"quarter turn", 0, 1, math.Pi / 2, false},
+		{"half turn is +π", -1, 0, math.Pi, false},
+		{"float32 pair", float64(float32(math.Cos(1))), float64(float32(math.Sin(1))), 1, false},
+		{"origin", 0, 0, 0, true},
+		{"twice the unit circle", 2, 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := UnitAngle(tt.cos, tt.sin)
+			if (err != nil) != tt.wantErr || (!tt.wantErr && math.Abs(got-tt.want) > 1e-7) {
+				t.Errorf("UnitAngle(%v, %v) = %v, %v; want %v, error %v",
+					tt.cos, tt.sin, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}

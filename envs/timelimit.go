@@ -16,10 +16,10 @@ import (
 // wrapping [ErrNeedsReset] until Reset is called. A Step that fails (for
 // example on an invalid action) is not counted.
 //
-// TimeLimit implements [StateSetter] and [Renderer] by forwarding to the
-// wrapped environment; when that environment lacks the capability, the
-// methods report it (see their docs). A TimeLimit is not safe for
-// concurrent use.
+// TimeLimit implements [StateSetter], [StateRebuilder] and [Renderer] by
+// forwarding to the wrapped environment; when that environment lacks the
+// capability, the methods report it (see their docs). A TimeLimit is not
+// safe for concurrent use.
 type TimeLimit struct {
 	env             Env
 	maxEpisodeSteps int
@@ -119,6 +119,18 @@ func (t *TimeLimit) SetState(state []float64) error {
 			t.env, errors.ErrUnsupported)
 	}
 	return s.SetState(state)
+}
+
+// StateFromObservation rebuilds a state of the wrapped environment from
+// obs. If that environment does not implement [StateRebuilder], it returns
+// an error wrapping [errors.ErrUnsupported].
+func (t *TimeLimit) StateFromObservation(obs []float64) ([]float64, error) {
+	r, ok := t.env.(StateRebuilder)
+	if !ok {
+		return nil, fmt.Errorf("time limit: rebuilding the state of %T from an observation: %w",
+			t.env, errors.ErrUnsupported)
+	}
+	return r.StateFromObservation(obs)
 }
 
 // Render draws the wrapped environment. If it does not implement

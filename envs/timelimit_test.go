@@ -175,3 +175,31 @@ func TestNewTimeLimitPanics(t *testing.T) {
 		})
 	}
 }
+
+// rebuildingEnv adds StateFromObservation to countingEnv: the state is the
+// observed step count.
+type rebuildingEnv struct{ countingEnv }
+
+func (r *rebuildingEnv) StateFromObservation(obs []float64) ([]float64, error) {
+	if err := CheckObservation(1, obs); err != nil {
+		return nil, err
+	}
+	return []float64{obs[0]}, nil
+}
+
+func TestTimeLimitForwardsStateFromObservation(t *testing.T) {
+	tl := NewTimeLimit(&rebuildingEnv{}, 10)
+	got, err := tl.StateFromObservation([]float64{3})
+	if err != nil || len(got) != 1 || got[0] != 3 {
+		t.Errorf("StateFromObservation([3]) = %v, %v; want [3], nil", got, err)
+	}
+	if _, err := tl.StateFromObservation([]float64{1, 2}); err == nil {
+		t.Errorf("StateFromObservation([1 2]) = nil error, want the inner env's length error")
+	}
+
+	plain := NewTimeLimit(&countingEnv{}, 10)
+	if s, err := plain.StateFromObservation([]float64{3}); s != nil ||
+		!errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("StateFromObservation on a plain env = %v, %v; want nil, ErrUnsupported", s, err)
+	}
+}

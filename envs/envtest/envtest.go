@@ -5,6 +5,9 @@
 //		envtest.Check(t, func() envs.Env { return pendulum.New() })
 //	}
 //
+// Environments that implement [envs.StateRebuilder] also call
+// [CheckStateFromObservation], which replays episodes from rebuilt states.
+//
 // The package imports testing and is meant for _test.go files only.
 package envtest
 

@@ -217,6 +217,18 @@ func (e *Env) SetState(state []float64) error {
 	return nil
 }
 
+// StateFromObservation returns the state [x, y, vx, vy], which is the
+// observation itself, in a new slice. It implements
+// [envs.StateRebuilder]: a wrong length or a non-finite value is an error
+// naming it. The target is not part of the observation; the rebuilt
+// environment keeps its own.
+func (e *Env) StateFromObservation(obs []float64) ([]float64, error) {
+	if err := envs.CheckObservation(4, obs); err != nil {
+		return nil, fmt.Errorf("maze2d: %w", err)
+	}
+	return append([]float64(nil), obs...), nil
+}
+
 // Render draws the maze from above on a width×height frame: walls grey,
 // free cells white, the sparse-reward disc around the target light green
 // with the target point dark green, and the ball blue. Rows (x) run down

@@ -37,6 +37,24 @@ func TestContract(t *testing.T) {
 	}
 }
 
+// TestStateFromObservation checks the state rebuilt from an observation on
+// every registered task, through the time limit, which forwards it.
+func TestStateFromObservation(t *testing.T) {
+	for _, task := range Tasks() {
+		t.Run(task.ID, func(t *testing.T) {
+			envtest.CheckStateFromObservation(t, func() envs.Env {
+				e, err := task.New()
+				if err != nil {
+					t.Fatalf("%s: %v", task.ID, err)
+				}
+				return envs.NewTimeLimit(e, task.MaxEpisodeSteps)
+			}, envtest.RebuildOptions{Observe: func(e envs.Env) []float64 {
+				return e.(*envs.TimeLimit).Unwrap().(*Env).observation()
+			}})
+		})
+	}
+}
+
 // TestTasks checks the registered IDs, episode lengths, DT and rewards.
 func TestTasks(t *testing.T) {
 	want := map[string]struct {

@@ -184,6 +184,18 @@ func (e *Env) SetState(state []float64) error {
 	return nil
 }
 
+// StateFromObservation returns the state [position, velocity], which is
+// the observation itself, in a new slice. It implements
+// [envs.StateRebuilder]: a wrong length or a non-finite value is an error
+// naming it. Whether the recorded step terminated is not part of the
+// observation; SetState clears it.
+func (e *Env) StateFromObservation(obs []float64) ([]float64, error) {
+	if err := envs.CheckObservation(2, obs); err != nil {
+		return nil, fmt.Errorf("mountaincar: %w", err)
+	}
+	return []float64{obs[0], obs[1]}, nil
+}
+
 // observation returns [position, velocity] in a new slice.
 func (e *Env) observation() []float64 { return []float64{e.position, e.velocity} }
 

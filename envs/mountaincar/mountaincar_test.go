@@ -18,6 +18,13 @@ func TestContract(t *testing.T) {
 	envtest.Check(t, func() envs.Env { return mountaincar.New() })
 }
 
+func TestStateFromObservation(t *testing.T) {
+	envtest.CheckStateFromObservation(t, func() envs.Env { return mountaincar.New() },
+		envtest.RebuildOptions{Observe: func(e envs.Env) []float64 {
+			return mountaincar.Observation(e.(*mountaincar.Env))
+		}})
+}
+
 func TestContractWithTimeLimit(t *testing.T) {
 	envtest.Check(t, func() envs.Env {
 		env, err := registry.Make("MountainCarContinuous-v0")

@@ -84,3 +84,12 @@ func (e *HalfCheetah) observation() []float64 {
 	obs = append(obs, e.d.Qpos[1:]...)
 	return append(obs, e.d.Qvel...)
 }
+
+// StateFromObservation returns qpos ++ qvel for an observation
+// qpos[1:] ++ qvel, with the unobserved root x, qpos[0], set to 0. It
+// implements [envs.StateRebuilder]; see the package documentation for why
+// x does not matter. A wrong length or a non-finite value is an error
+// naming it.
+func (e *HalfCheetah) StateFromObservation(obs []float64) ([]float64, error) {
+	return e.stateAfterRoot(obs, 1)
+}

@@ -89,6 +89,17 @@ func (e *Hopper) healthy() bool {
 		-hopperAngleBound < angle && angle < hopperAngleBound
 }
 
+// StateFromObservation returns qpos ++ qvel for an observation
+// qpos[1:] ++ clip(qvel, −10, 10), with the unobserved root x, qpos[0], set
+// to 0 (see the package documentation for why x does not matter). A
+// velocity the observation clipped cannot be recovered: an observed ±10
+// is taken as the velocity, so from such an observation the rebuilt state
+// steps differently. It implements [envs.StateRebuilder]: a wrong length
+// or a non-finite value is an error naming it.
+func (e *Hopper) StateFromObservation(obs []float64) ([]float64, error) {
+	return e.stateAfterRoot(obs, 1)
+}
+
 // walkerObservation returns qpos[1:] ++ clip(qvel, −10, 10), the
 // observation of Hopper and Walker2d (hopper_v4.py, walker2d_v4.py
 // _get_obs).

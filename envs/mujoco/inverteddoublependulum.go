@@ -110,3 +110,34 @@ func (e *InvertedDoublePendulum) observation() []float64 {
 	obs = clip10(obs, e.d.Qvel)
 	return clip10(obs, e.d.QfrcConstraint)
 }
+
+// StateFromObservation returns qpos ++ qvel for an observation
+// [x, sin q1, sin q2, cos q1, cos q2, clip(qvel, ±10),
+// clip(qfrc_constraint, ±10)]: qpos = [x, atan2(sin q1, cos q1),
+// atan2(sin q2, cos q2)], angles in (−π, π] (the hinges are unlimited, so
+// whole turns do not matter), and qvel as observed. The constraint force
+// is not state (after a Step it comes from the last RK4 stage): it is
+// ignored, so right after SetState the environment's own value differs
+// from the recorded one, while the observations of the following steps
+// agree. A velocity the observation clipped cannot
+// be recovered: an observed ±10 is taken as the velocity. It implements
+// [envs.StateRebuilder]: a wrong length, a non-finite value or a
+// (cos, sin) pair whose norm is not 1 is an error naming it.
+func (e *InvertedDoublePendulum) StateFromObservation(obs []float64) ([]float64, error) {
+	if err := e.checkObservation(obs); err != nil {
+		return nil, err
+	}
+	nq, nv := e.m.Nq, e.m.Nv // 3, 3
+	state := make([]float64, nq+nv)
+	state[0] = obs[0]
+	for i := 1; i < nq; i++ {
+		q, err := envs.UnitAngle(obs[i+nq-1], obs[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s: observation hinge %d (obs[%d], obs[%d]) %w",
+				e.name, i, i+nq-1, i, err)
+		}
+		state[i] = q
+	}
+	copy(state[nq:], obs[2*nq-1:2*nq-1+nv])
+	return state, nil
+}

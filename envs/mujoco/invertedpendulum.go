@@ -79,3 +79,10 @@ func (e *InvertedPendulum) observation() []float64 {
 	obs = append(obs, e.d.Qpos...)
 	return append(obs, e.d.Qvel...)
 }
+
+// StateFromObservation returns qpos ++ qvel, which is the observation
+// itself, in a new slice. It implements [envs.StateRebuilder]: a wrong
+// length or a non-finite value is an error naming it.
+func (e *InvertedPendulum) StateFromObservation(obs []float64) ([]float64, error) {
+	return e.stateAfterRoot(obs, 0)
+}

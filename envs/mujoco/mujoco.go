@@ -34,7 +34,20 @@
 //
 // No task has a time limit of its own: envs/registry wraps them in an
 // [envs.TimeLimit] of Gymnasium's max_episode_steps. Every task implements
-// [envs.StateSetter] (state = qpos ++ qvel) and [envs.Renderer].
+// [envs.StateSetter] (state = qpos ++ qvel), [envs.StateRebuilder] and
+// [envs.Renderer].
+//
+// StateFromObservation sets the coordinates a task leaves out of its
+// observation (the root's x, and Swimmer's y) to 0. The tasks are
+// invariant under them: no force or contact depends on where along the
+// floor the body is (the floor is an infinite plane), and the rewards use
+// only differences of x. What they do move is the camera, which follows
+// the torso, and the positions reported in Info. A rebuilt state
+// therefore steps like the recorded one, with two exceptions the methods
+// document: a velocity the observation clipped to ±10 cannot be
+// recovered, and quantities Gymnasium reads from the last dynamics
+// evaluation (see above) describe a configuration inside the previous
+// step, not the state.
 //
 // HalfCheetah, Hopper and Walker2d need ground contact; they step with
 // whatever contact model envs/physics provides and depend only on its Step.
@@ -163,6 +176,27 @@ func (b *base) SetState(state []float64) error {
 		if rerr := b.d.SetState(b.qpos, b.qvel); rerr != nil {
 			return fmt.Errorf("%s: %w (restoring the state: %v)", b.name, err, rerr)
 		}
+		return fmt.Errorf("%s: %w", b.name, err)
+	}
+	return nil
+}
+
+// stateAfterRoot returns qpos ++ qvel for an observation that is
+// qpos[hidden:] ++ qvel, with the unobserved qpos[:hidden] set to 0, or an
+// error naming the task and the bad component.
+func (b *base) stateAfterRoot(obs []float64, hidden int) ([]float64, error) {
+	if err := b.checkObservation(obs); err != nil {
+		return nil, err
+	}
+	state := make([]float64, b.m.Nq+b.m.Nv)
+	copy(state[hidden:], obs)
+	return state, nil
+}
+
+// checkObservation returns an error naming the task if obs has the wrong
+// length or a non-finite component.
+func (b *base) checkObservation(obs []float64) error {
+	if err := envs.CheckObservation(b.obsDim, obs); err != nil {
 		return fmt.Errorf("%s: %w", b.name, err)
 	}
 	return nil

@@ -31,6 +31,7 @@ type task struct {
 type taskEnv interface {
 	envs.Env
 	envs.StateSetter
+	envs.StateRebuilder
 	envs.Renderer
 	DT() float64
 	FrameSkip() int

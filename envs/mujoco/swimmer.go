@@ -97,3 +97,14 @@ func (e *Swimmer) observation() []float64 {
 	obs = append(obs, e.d.Qpos[2:]...)
 	return append(obs, e.d.Qvel...)
 }
+
+// StateFromObservation returns qpos ++ qvel for an observation
+// qpos[2:] ++ qvel, with the unobserved root position x, y (qpos[0:2]) set
+// to 0. The viscous forces depend on velocities and orientations only, and
+// the reward on differences of x, so the rebuilt state steps like the
+// recorded one; the Info's positions differ by the recorded x and y. It
+// implements [envs.StateRebuilder]: a wrong length or a non-finite value
+// is an error naming it.
+func (e *Swimmer) StateFromObservation(obs []float64) ([]float64, error) {
+	return e.stateAfterRoot(obs, 2)
+}

@@ -68,3 +68,14 @@ func (e *Walker2d) healthy() bool {
 	return walker2dMinZ < z && z < walker2dMaxZ &&
 		-walker2dAngleBound < angle && angle < walker2dAngleBound
 }
+
+// StateFromObservation returns qpos ++ qvel for an observation
+// qpos[1:] ++ clip(qvel, −10, 10), with the unobserved root x, qpos[0], set
+// to 0 (see the package documentation for why x does not matter). A
+// velocity the observation clipped cannot be recovered: an observed ±10
+// is taken as the velocity, so from such an observation the rebuilt state
+// steps differently. It implements [envs.StateRebuilder]: a wrong length
+// or a non-finite value is an error naming it.
+func (e *Walker2d) StateFromObservation(obs []float64) ([]float64, error) {
+	return e.stateAfterRoot(obs, 1)
+}

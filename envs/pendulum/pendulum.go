@@ -148,6 +148,24 @@ func (e *Env) SetState(state []float64) error {
 	return nil
 }
 
+// StateFromObservation returns the state [θ, θ̇] of the observation
+// [cos θ, sin θ, θ̇], with θ = atan2(sin θ, cos θ) in (−π, π]. The
+// observation loses the number of whole turns in θ; the dynamics and the
+// cost depend on θ only through sin θ and θ wrapped into [−π, π), so the
+// rebuilt state steps like the recorded one. It implements
+// [envs.StateRebuilder]: a wrong length, a non-finite value or a
+// (cos θ, sin θ) pair whose norm is not 1 is an error naming it.
+func (e *Env) StateFromObservation(obs []float64) ([]float64, error) {
+	if err := envs.CheckObservation(3, obs); err != nil {
+		return nil, fmt.Errorf("pendulum: %w", err)
+	}
+	theta, err := envs.UnitAngle(obs[0], obs[1])
+	if err != nil {
+		return nil, fmt.Errorf("pendulum: observation θ %w", err)
+	}
+	return []float64{theta, obs[2]}, nil
+}
+
 // Render draws the pendulum as a red rod of length Length hanging from a
 // black pivot at the centre of a white width×height frame, at the current
 // angle (upright when θ = 0). The scale fits a circle of radius 1.1·Length

@@ -28,6 +28,28 @@ func TestContractWithTimeLimit(t *testing.T) {
 	})
 }
 
+func TestStateFromObservation(t *testing.T) {
+	envtest.CheckStateFromObservation(t, func() envs.Env { return pendulum.New() },
+		envtest.RebuildOptions{Observe: func(e envs.Env) []float64 {
+			return pendulum.Observation(e.(*pendulum.Env))
+		}})
+}
+
+// TestStateFromObservationUnwrapsAngles pins that the rebuilt angle is
+// the wrapped one: the observation cannot tell θ from θ + 2π.
+func TestStateFromObservationUnwrapsAngles(t *testing.T) {
+	env := newAt(t, 2*math.Pi+0.5, -3)
+	state, err := env.StateFromObservation(pendulum.Observation(env))
+	if err != nil || len(state) != 2 || math.Abs(state[0]-0.5) > 1e-12 || state[1] != -3 {
+		t.Errorf("StateFromObservation(obs of [2π+0.5, −3]) = %v, %v; want [0.5 −3], nil",
+			state, err)
+	}
+	if _, err := env.StateFromObservation([]float64{0, 0, 1}); err == nil ||
+		!strings.Contains(err.Error(), "norm") {
+		t.Errorf("StateFromObservation([0 0 1]) = %v, want an error naming the norm", err)
+	}
+}
+
 // newAt returns a reset environment placed in state [theta, thetaDot].
 func newAt(t *testing.T, theta, thetaDot float64) *pendulum.Env {
 	t.Helper()

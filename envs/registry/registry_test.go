@@ -207,3 +207,37 @@ func TestEveryIDMakesAndSteps(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryIDRebuildsState checks that every built-in environment, as Make
+// returns it (in a time limit), rebuilds a state from its first
+// observation that SetState accepts, and rejects a short observation. The
+// envtest check in each task package tests the rebuilt states themselves.
+func TestEveryIDRebuildsState(t *testing.T) {
+	for _, id := range registry.IDs() {
+		t.Run(id, func(t *testing.T) {
+			env, err := registry.Make(id)
+			if err != nil {
+				t.Fatalf("Make(%q) = %v", id, err)
+			}
+			defer env.Close()
+			rb, ok := env.(envs.StateRebuilder)
+			if !ok {
+				t.Fatalf("Make(%q) returned %T, want an envs.StateRebuilder", id, env)
+			}
+			obs, _, err := env.Reset(4)
+			if err != nil {
+				t.Fatalf("Reset(4) = %v", err)
+			}
+			state, err := rb.StateFromObservation(obs)
+			if err != nil {
+				t.Fatalf("StateFromObservation(%v) = %v, want no error", obs, err)
+			}
+			if err := env.(envs.StateSetter).SetState(state); err != nil {
+				t.Fatalf("SetState(%v) = %v, want nil", state, err)
+			}
+			if _, err := rb.StateFromObservation(obs[1:]); err == nil {
+				t.Errorf("StateFromObservation(%v) = nil error, want a length error", obs[1:])
+			}
+		})
+	}
+}

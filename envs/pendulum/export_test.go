@@ -1,0 +1,4 @@
+package pendulum
+
+// Observation returns e's current observation, for the external tests.
+func Observation(e *Env) []float64 { return e.observation() }
