@@ -19,13 +19,6 @@ type Policy interface {
 	Act(obs []float64, rng *rand.Rand, action []float64)
 }
 
-// observationStater is the optional capability of environments whose
-// observation determines the simulator state (envs.ObservationStater);
-// declared here by its method so that viz needs only the method.
-type observationStater interface {
-	StateFromObservation(obs []float64) ([]float64, error)
-}
-
 // Player steps an environment with a policy, or replays a recorded
 // episode, one environment step at a time, and draws frames of it with
 // the environment's own renderer. It is what the window viewer and the GIF

@@ -101,7 +101,7 @@ func (p *Player) resetReplay() error {
 
 // setObservation sets the simulator to the state that obs describes.
 func (p *Player) setObservation(obs32 []float32, what string) error {
-	from, ok1 := p.env.(observationStater)
+	from, ok1 := p.env.(envs.StateRebuilder)
 	ss, ok2 := p.env.(envs.StateSetter)
 	if !ok1 || !ok2 {
 		return fmt.Errorf("viz: %s cannot be set to a recorded observation, so %q cannot be replayed; "+
