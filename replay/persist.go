@@ -133,6 +133,9 @@ func (b *Buffer) LoadFile(path string) error {
 		return fmt.Errorf("replay buffer %s: %d bytes of data, want %d for %d rows",
 			path, len(body), want, n)
 	}
+	if err := checkColumns(body[headerBytes:], n, od, ad); err != nil {
+		return fmt.Errorf("replay buffer %s: %w", path, err)
+	}
 	r := bytes.NewReader(body[headerBytes:])
 	for _, col := range [][]float32{b.obs[:n*od], b.actions[:n*ad], b.rewards[:n],
 		b.nextObs[:n*od]} {
@@ -145,6 +148,33 @@ func (b *Buffer) LoadFile(path string) error {
 		b.terminals[i], b.timeouts[i] = flags[i] == 1, flags[n+i] == 1
 	}
 	b.size, b.cursor = n, int(cursor)
+	return nil
+}
+
+// checkColumns checks the columns of a file before any is copied: every
+// float finite (as [Buffer.Add] requires) and every flag 0 or 1.
+func checkColumns(data []byte, n, od, ad int) error {
+	cols := []struct {
+		name  string
+		width int
+	}{{"observations", od}, {"actions", ad}, {"rewards", 1}, {"next_obs", od}}
+	off := 0
+	for _, c := range cols {
+		for i := range n * c.width {
+			v := math.Float32frombits(binary.LittleEndian.Uint32(data[off+4*i:]))
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("column %s row %d: value %v, want a finite float32",
+					c.name, i/c.width, v)
+			}
+		}
+		off += 4 * n * c.width
+	}
+	for i, f := range data[off:] {
+		if f > 1 {
+			name := []string{"terminals", "timeouts"}[i/max(n, 1)]
+			return fmt.Errorf("column %s row %d: byte %d, want 0 or 1", name, i%n, f)
+		}
+	}
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package replay
 
 import (
+	"encoding/binary"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -90,6 +92,11 @@ func TestLoadRefusesDamagedFiles(t *testing.T) {
 	raw, _ := os.ReadFile(path)
 	flip := append([]byte(nil), raw...)
 	flip[len(flip)/2] ^= 0x01
+	// A NaN reward in row 2 under a recomputed, valid checksum.
+	nan := append([]byte(nil), raw...)
+	at := headerBytes + 4*30*(3+1) + 4*2
+	binary.LittleEndian.PutUint32(nan[at:], 0x7fc00000)
+	binary.LittleEndian.PutUint32(nan[len(nan)-4:], crc32.Checksum(nan[:len(nan)-4], castagnoli))
 	cases := map[string]struct {
 		data []byte
 		buf  *Buffer
@@ -100,6 +107,7 @@ func TestLoadRefusesDamagedFiles(t *testing.T) {
 		"empty":           {nil, New(40, 3, 1), "not a replay buffer"},
 		"other widths":    {raw, New(40, 4, 1), "obs_dim"},
 		"other capacity":  {raw, New(50, 3, 1), "capacity"},
+		"NaN reward":      {nan, New(40, 3, 1), "column rewards row 2"},
 	}
 	for name, tc := range cases {
 		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".bin")
@@ -127,4 +135,40 @@ func TestLastCountsBackFromTheNewestRow(t *testing.T) {
 			t.Errorf("Last(%d) = %v %v %v, want row %v", k, obs, act, next, want)
 		}
 	}
+}
+
+// LoadFile never panics on arbitrary bytes, and a file it accepts saves
+// back to the same bytes.
+func FuzzLoadFile(f *testing.F) {
+	dir := f.TempDir()
+	for _, n := range []int{0, 3, 9} {
+		b := New(6, 2, 1)
+		for i := range n {
+			v := float32(i)
+			b.Add(Transition{Obs: []float32{v, -v}, Action: []float32{v / 10}, NextObs: []float32{v + 1, 0},
+				Reward: v, Terminal: i%4 == 3, Timeout: i%3 == 2})
+		}
+		path := filepath.Join(dir, "seed.bin")
+		if err := b.SaveFile(path); err != nil {
+			f.Fatal(err)
+		}
+		raw, _ := os.ReadFile(path)
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		in := filepath.Join(dir, "in.bin")
+		os.WriteFile(in, data, 0o644)
+		b := New(6, 2, 1)
+		if err := b.LoadFile(in); err != nil {
+			return
+		}
+		out := filepath.Join(dir, "out.bin")
+		if err := b.SaveFile(out); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := os.ReadFile(out); string(again) != string(data) {
+			t.Fatalf("accepted %d bytes that save back as %d other bytes", len(data), len(again))
+		}
+	})
 }

@@ -156,6 +156,19 @@ func TestOnlineDamagedReplayBufferIsNamed(t *testing.T) {
 	}
 }
 
+// B20: a checkpoint without its replay buffer cannot resume.
+func TestOnlineResumeNeedsTheReplayBuffer(t *testing.T) {
+	cfg := smallOnlineConfig()
+	cfg.Steps = 200
+	dir := shortRun(t, cfg)
+	os.Remove(filepath.Join(dir, "checkpoint", replayFile))
+	cfg.Steps = 400
+	_, err := Run(context.Background(), cfg, dir, Options{Resume: true})
+	if err == nil || !strings.Contains(err.Error(), replayFile) {
+		t.Fatalf("resuming without %s: %v, want an error naming it", replayFile, err)
+	}
+}
+
 // newOnlineRun sets up an online run in a fresh directory without
 // starting its loop.
 func newOnlineRun(t *testing.T, cfg Config) *run {
