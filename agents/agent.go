@@ -4,6 +4,8 @@
 package agents
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"offrl/replay"
@@ -34,8 +36,26 @@ type Agent interface {
 // Sampler is implemented by agents that can also act stochastically, for
 // exploration, data collection and viewers: Sample writes an action drawn
 // from the agent's behaviour distribution for a raw observation, taking
-// its noise from rng. It is safe for concurrent use between updates when
-// each caller passes its own rng.
+// its noise from rng, and returns an error if the observation or the
+// action is not finite. It is safe for concurrent use between updates
+// when each caller passes its own rng.
 type Sampler interface {
-	Sample(obs []float64, action []float64, rng *rand.Rand)
+	Sample(obs []float64, action []float64, rng *rand.Rand) error
+}
+
+// CheckSample returns an error naming the first non-finite value of obs or
+// action, for [Sampler] implementations; algo prefixes the message.
+func CheckSample(algo string, obs, action []float64) error {
+	for i, v := range obs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s: observation[%d] = %v, want a finite value", algo, i, v)
+		}
+	}
+	for i, v := range action {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s: policy gave action[%d] = %v for a finite observation; its weights have diverged",
+				algo, i, v)
+		}
+	}
+	return nil
 }

@@ -33,48 +33,91 @@ type state struct {
 	Evals         []EvalPoint `json:"evals"`
 	Interval      intervalSum `json:"interval"` // metrics accumulated since the last row
 	WallSeconds   float64     `json:"wall_s"`   // wall-clock time trained so far, for timing.csv
+	// Online is the environment side of an online run; nil offline.
+	Online *onlineState `json:"online,omitempty"`
 }
 
-// rngState holds the PCG sources of the run, marshalled.
+// rngState holds the PCG sources of the run, marshalled. The last two
+// exist in online runs only.
 type rngState struct {
-	Minibatch []byte `json:"minibatch"`
-	Noise     []byte `json:"noise"`
+	Minibatch   []byte `json:"minibatch"`
+	Noise       []byte `json:"noise"`
+	EnvReset    []byte `json:"env_reset,omitempty"`
+	Exploration []byte `json:"exploration,omitempty"`
 }
 
 // streams are the run's random generators, each on its own PCG stream of
 // the run seed so that adding a consumer never shifts another's numbers.
+// EnvReset draws the seed of each training episode and Exploration the
+// actions taken in the environment (online runs).
 type streams struct {
-	initSrc, minibatchSrc, noiseSrc *rand.PCG
-	Init, Minibatch, Noise          *rand.Rand
+	initSrc, minibatchSrc, noiseSrc, envResetSrc, explorationSrc *rand.PCG
+	Init, Minibatch, Noise, EnvReset, Exploration                *rand.Rand
 }
 
 func newStreams(seed uint64) *streams {
 	s := &streams{
-		initSrc:      rand.NewPCG(seed, 1),
-		minibatchSrc: rand.NewPCG(seed, 2),
-		noiseSrc:     rand.NewPCG(seed, 3),
+		initSrc:        rand.NewPCG(seed, 1),
+		minibatchSrc:   rand.NewPCG(seed, 2),
+		noiseSrc:       rand.NewPCG(seed, 3),
+		envResetSrc:    rand.NewPCG(seed, 4),
+		explorationSrc: rand.NewPCG(seed, 5),
 	}
 	s.Init = rand.New(s.initSrc)
 	s.Minibatch = rand.New(s.minibatchSrc)
 	s.Noise = rand.New(s.noiseSrc)
+	s.EnvReset = rand.New(s.envResetSrc)
+	s.Exploration = rand.New(s.explorationSrc)
 	return s
 }
 
-func (s *streams) marshal() (rngState, error) {
-	mb, err := s.minibatchSrc.MarshalBinary()
-	if err != nil {
-		return rngState{}, err
-	}
-	nz, err := s.noiseSrc.MarshalBinary()
-	return rngState{Minibatch: mb, Noise: nz}, err
+// namedSource is a checkpointed generator and its key in rngState.
+type namedSource struct {
+	name string
+	src  *rand.PCG
 }
 
-func (s *streams) unmarshal(r rngState) error {
-	if err := s.minibatchSrc.UnmarshalBinary(r.Minibatch); err != nil {
-		return fmt.Errorf("rng.minibatch: %w", err)
+// checkpointed lists the sources a checkpoint keeps: the initialiser is
+// used up by then; online runs add the environment's two.
+func (s *streams) checkpointed(online bool) []namedSource {
+	list := []namedSource{{"minibatch", s.minibatchSrc}, {"noise", s.noiseSrc}}
+	if online {
+		list = append(list, namedSource{"env_reset", s.envResetSrc},
+			namedSource{"exploration", s.explorationSrc})
 	}
-	if err := s.noiseSrc.UnmarshalBinary(r.Noise); err != nil {
-		return fmt.Errorf("rng.noise: %w", err)
+	return list
+}
+
+// field is the rngState slot of a source.
+func (r *rngState) field(name string) *[]byte {
+	switch name {
+	case "minibatch":
+		return &r.Minibatch
+	case "noise":
+		return &r.Noise
+	case "env_reset":
+		return &r.EnvReset
+	}
+	return &r.Exploration
+}
+
+func (s *streams) marshal(online bool) (rngState, error) {
+	var r rngState
+	for _, x := range s.checkpointed(online) {
+		b, err := x.src.MarshalBinary()
+		if err != nil {
+			return rngState{}, err
+		}
+		*r.field(x.name) = b
+	}
+	return r, nil
+}
+
+func (s *streams) unmarshal(r rngState, online bool) error {
+	for _, x := range s.checkpointed(online) {
+		if err := x.src.UnmarshalBinary(*r.field(x.name)); err != nil {
+			return fmt.Errorf("rng.%s: %w", x.name, err)
+		}
 	}
 	return nil
 }
@@ -82,10 +125,12 @@ func (s *streams) unmarshal(r rngState) error {
 // ErrNoCheckpoint means a run directory holds no checkpoint to resume.
 var ErrNoCheckpoint = errors.New("no checkpoint")
 
-// saveCheckpoint writes the agent and st into runDir/checkpoint. It writes
-// a complete new directory first and swaps it in with renames, so a crash
-// at any point leaves either the old or the new checkpoint readable.
-func saveCheckpoint(runDir string, agent agents.Agent, st state) error {
+// saveCheckpoint writes the agent and st into runDir/checkpoint, and calls
+// extra (if not nil) to add files of its own (an online run's replay
+// buffer). It writes a complete new directory first and swaps it in with
+// renames, so a crash at any point leaves either the old or the new
+// checkpoint readable.
+func saveCheckpoint(runDir string, agent agents.Agent, st state, extra func(dir string) error) error {
 	final := filepath.Join(runDir, "checkpoint")
 	fresh, old := final+".new", final+".old"
 	if err := os.RemoveAll(fresh); err != nil {
@@ -96,6 +141,11 @@ func saveCheckpoint(runDir string, agent agents.Agent, st state) error {
 	}
 	if err := agent.Save(fresh); err != nil {
 		return fmt.Errorf("saving agent: %w", err)
+	}
+	if extra != nil {
+		if err := extra(fresh); err != nil {
+			return err
+		}
 	}
 	sum, err := agentChecksum(fresh)
 	if err != nil {
@@ -125,8 +175,9 @@ func saveCheckpoint(runDir string, agent agents.Agent, st state) error {
 }
 
 // loadCheckpoint reads runDir/checkpoint (or the previous one, if a crash
-// interrupted the swap) into agent and returns its state.
-func loadCheckpoint(runDir string, agent agents.Agent) (state, error) {
+// interrupted the swap) into agent, calls extra (if not nil) with the
+// directory it read, and returns its state.
+func loadCheckpoint(runDir string, agent agents.Agent, extra func(dir string) error) (state, error) {
 	dir := filepath.Join(runDir, "checkpoint")
 	if _, err := os.Stat(dir); err != nil {
 		dir += ".old"
@@ -157,11 +208,18 @@ func loadCheckpoint(runDir string, agent agents.Agent) (state, error) {
 	if err := agent.Load(dir); err != nil {
 		return state{}, fmt.Errorf("loading agent: %w", err)
 	}
+	if extra != nil {
+		if err := extra(dir); err != nil {
+			return state{}, err
+		}
+	}
 	return st, nil
 }
 
 // agentChecksum is the SHA-256 of every file in a checkpoint directory but
-// state.json, in name order.
+// state.json and the replay buffer (which carries a checksum of its own,
+// so that its damage is reported by name and hundreds of megabytes are
+// not hashed twice), in name order.
 func agentChecksum(dir string) (string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -169,7 +227,7 @@ func agentChecksum(dir string) (string, error) {
 	}
 	h := sha256.New()
 	for _, e := range entries {
-		if e.Name() == "state.json" || e.IsDir() {
+		if e.Name() == "state.json" || e.Name() == replayFile || e.IsDir() {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"offrl/agents/iql"
+	"offrl/agents/sac"
 	"offrl/agents/td3bc"
 )
 
@@ -23,20 +24,39 @@ import (
 // run directory's config.json; keys are snake_case and stable.
 type Config struct {
 	Algo         string `json:"algo" yaml:"algo"`                   // algorithm; one of Algos
-	Dataset      string `json:"dataset" yaml:"dataset"`             // dataset path (directory or .parquet file)
-	Steps        int    `json:"steps" yaml:"steps"`                 // gradient updates in total
-	BatchSize    int    `json:"batch_size" yaml:"batch_size"`       // minibatch size; TD3+BC paper 256
-	EvalEvery    int    `json:"eval_every" yaml:"eval_every"`       // updates between evaluations (and checkpoints)
+	Dataset      string `json:"dataset,omitempty" yaml:"dataset"`   // dataset path (directory or .parquet file); offline only
+	Env          string `json:"env,omitempty" yaml:"env"`           // environment ID; online only (the dataset names it offline)
+	Steps        int    `json:"steps" yaml:"steps"`                 // gradient updates (offline) or environment steps (online) in total
+	BatchSize    int    `json:"batch_size" yaml:"batch_size"`       // minibatch size; TD3+BC and SAC papers 256
+	EvalEvery    int    `json:"eval_every" yaml:"eval_every"`       // steps between evaluations (and checkpoints)
 	EvalEpisodes int    `json:"eval_episodes" yaml:"eval_episodes"` // episodes per evaluation; paper 10
-	LogEvery     int    `json:"log_every" yaml:"log_every"`         // updates per metrics.csv row
+	LogEvery     int    `json:"log_every" yaml:"log_every"`         // steps per metrics.csv row
 	Seed         uint64 `json:"seed" yaml:"seed"`                   // run seed; evaluation uses seed+100
+
+	// Online settings, used by the online algorithms only (OnlineAlgos).
+	// start_steps: uniform-random actions, and no updates, for this many
+	// environment steps first (SAC papers: 5,000–10,000).
+	StartSteps int `json:"start_steps" yaml:"start_steps"`
+	// buffer_size: replay capacity in transitions; SAC papers 1,000,000.
+	BufferSize int `json:"buffer_size" yaml:"buffer_size"`
+	// updates_per_step: gradient updates per environment step after the
+	// warm-up; SAC papers 1.
+	UpdatesPerStep int `json:"updates_per_step" yaml:"updates_per_step"`
 
 	TD3BC td3bc.Config `json:"td3bc" yaml:"td3bc"`
 	IQL   iql.Config   `json:"iql" yaml:"iql"`
+	SAC   sac.Config   `json:"sac" yaml:"sac"`
 }
 
 // Algos lists the algorithms a run can train.
-var Algos = []string{"td3bc", "iql"}
+var Algos = []string{"td3bc", "iql", "sac"}
+
+// OnlineAlgos lists the algorithms that learn from their own interaction
+// with an environment (Config.Env) instead of from a dataset.
+var OnlineAlgos = []string{"sac"}
+
+// Online reports whether the configured algorithm trains online.
+func (c Config) Online() bool { return slices.Contains(OnlineAlgos, c.Algo) }
 
 // DefaultConfig returns the defaults of the paper for everything but the
 // number of updates, which is the scaled default documented in the README.
@@ -44,7 +64,11 @@ func DefaultConfig() Config {
 	return Config{
 		Algo: "td3bc", Steps: 1_000_000, BatchSize: 256,
 		EvalEvery: 5000, EvalEpisodes: 10, LogEvery: 1000, Seed: 0,
-		TD3BC: td3bc.DefaultConfig(), IQL: iql.DefaultConfig(),
+		// 10,000 warm-up steps: the upper end of the SAC papers' 5k–10k
+		// range (Haarnoja et al. 2018b); 1e6 replay and one update per
+		// step are the same papers' settings.
+		StartSteps: 10_000, BufferSize: 1_000_000, UpdatesPerStep: 1,
+		TD3BC: td3bc.DefaultConfig(), IQL: iql.DefaultConfig(), SAC: sac.DefaultConfig(),
 	}
 }
 
@@ -53,8 +77,16 @@ func (c Config) Validate() error {
 	switch {
 	case !slices.Contains(Algos, c.Algo):
 		return fmt.Errorf("config: algo = %q, want one of %v", c.Algo, Algos)
-	case c.Dataset == "":
+	case c.Online() && c.Dataset != "":
+		return fmt.Errorf("config: dataset = %q, but %s trains online from env, not from a dataset",
+			c.Dataset, c.Algo)
+	case c.Online() && c.Env == "":
+		return fmt.Errorf("config: env is empty, want the environment ID %s trains in", c.Algo)
+	case !c.Online() && c.Dataset == "":
 		return fmt.Errorf("config: dataset is empty, want a dataset path")
+	case !c.Online() && c.Env != "":
+		return fmt.Errorf("config: env = %q, but %s is offline: its dataset names the environment",
+			c.Env, c.Algo)
 	case c.Steps < 1:
 		return fmt.Errorf("config: steps = %d, must be ≥ 1", c.Steps)
 	case c.BatchSize < 1:
@@ -65,6 +97,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: eval_episodes = %d, must be ≥ 1", c.EvalEpisodes)
 	case c.LogEvery < 1:
 		return fmt.Errorf("config: log_every = %d, must be ≥ 1", c.LogEvery)
+	case c.StartSteps < 0:
+		return fmt.Errorf("config: start_steps = %d, must be ≥ 0", c.StartSteps)
+	case c.BufferSize < 1 || c.BufferSize > maxBufferSize:
+		return fmt.Errorf("config: buffer_size = %d, must be in [1, %d]", c.BufferSize,
+			maxBufferSize)
+	case c.UpdatesPerStep < 1:
+		return fmt.Errorf("config: updates_per_step = %d, must be ≥ 1", c.UpdatesPerStep)
 	}
 	// Only the chosen algorithm's section is checked (and used).
 	// Refuse sizes that cannot fit, before any work, rather than dying of
@@ -85,6 +124,12 @@ func (c Config) Validate() error {
 		}
 		hidden = c.IQL.Hidden
 		mem = iql.MemoryBytes(c.IQL, iql.Spec{ObsDim: 64, ActDim: 64, BatchSize: c.BatchSize})
+	case "sac":
+		if err := c.SAC.Validate(); err != nil {
+			return fmt.Errorf("%w (in section sac)", err)
+		}
+		hidden = c.SAC.Hidden
+		mem = sac.MemoryBytes(c.SAC, sac.Spec{ObsDim: 64, ActDim: 64, BatchSize: c.BatchSize})
 	}
 	if mem < 0 || mem > maxAgentBytes {
 		return fmt.Errorf("config: %s.hidden = %v with batch_size = %d needs about %.0f GiB, "+
@@ -96,6 +141,10 @@ func (c Config) Validate() error {
 
 // maxAgentBytes bounds the memory a configuration may ask for.
 const maxAgentBytes = 16 << 30
+
+// maxBufferSize bounds an online replay buffer: 10⁷ rows of the widest
+// built-in task (obs 17, act 6) are about 1.6 GiB.
+const maxBufferSize = 10_000_000
 
 // LoadConfigFile overlays the YAML file at path onto c. Decoding is
 // strict: an unknown key, a value of the wrong type (a fraction for a

@@ -52,7 +52,7 @@ func LoadAgent(runDir string) (agents.Agent, RunInfo, error) {
 	if err != nil {
 		return nil, RunInfo{}, err
 	}
-	st, err := loadCheckpoint(runDir, agent)
+	st, err := loadCheckpoint(runDir, agent, nil)
 	if err != nil {
 		return nil, RunInfo{}, err
 	}

@@ -21,6 +21,9 @@ func TestLoadAgentActsAsTheRunsAgent(t *testing.T) {
 	for _, algo := range Algos {
 		t.Run(algo, func(t *testing.T) {
 			cfg := smallConfig(t)
+			if algo == "sac" {
+				cfg = smallOnlineConfig()
+			}
 			cfg.Algo, cfg.Steps = algo, 80
 			dir := shortRun(t, cfg)
 			agent, info, err := LoadAgent(dir)

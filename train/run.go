@@ -1,7 +1,9 @@
-// Package train runs offline training: it loads a dataset into a replay
-// buffer, builds the agent, updates it for a number of steps, evaluates it
-// on a cadence, writes metrics, and keeps a checkpoint from which an
-// interrupted run continues bit-identically.
+// Package train runs training: offline, it loads a dataset into a replay
+// buffer; online (SAC), it fills the buffer from the agent's own steps in
+// an environment (online.go). Either way it builds the agent, updates it
+// for a number of steps, evaluates it on a cadence, writes metrics, and
+// keeps a checkpoint from which an interrupted run continues
+// bit-identically.
 //
 //	sum, err := train.Run(ctx, cfg, "runs/my-run", train.Options{Logger: log})
 //
@@ -24,6 +26,7 @@ import (
 
 	"offrl/agents"
 	"offrl/agents/iql"
+	"offrl/agents/sac"
 	"offrl/agents/td3bc"
 	"offrl/datasets"
 	"offrl/envs"
@@ -62,7 +65,7 @@ type Summary struct {
 	RunDir string
 	Step   int
 	// Final is the last evaluation; DatasetScore the dataset's own
-	// normalised score from its metadata.
+	// normalised score from its metadata (NaN for an online run).
 	Final        eval.Result
 	Score        float64
 	DatasetScore float64
@@ -82,7 +85,7 @@ type EvalReport struct {
 	ReturnStd              float64   `json:"return_std"`
 	NormalizedScore        float64   `json:"normalized_score"` // D4RL scale, 0–100
 	NormalizedScoreStd     float64   `json:"normalized_score_std"`
-	DatasetNormalizedScore float64   `json:"dataset_normalized_score"`
+	DatasetNormalizedScore *float64  `json:"dataset_normalized_score,omitempty"` // offline only
 	RefMinScore            float64   `json:"ref_min_score"`
 	RefMaxScore            float64   `json:"ref_max_score"`
 	RefSource              string    `json:"ref_source"`
@@ -101,6 +104,7 @@ type run struct {
 	meta    datasets.Metadata
 	buf     *replay.Buffer
 	agent   agents.Agent
+	env     *onlineEnv // the training environment of an online run; nil offline
 	rng     *streams
 	metrics *csvLog
 	timing  *csvLog
@@ -133,11 +137,18 @@ func Run(ctx context.Context, cfg Config, runDir string, opts Options) (Summary,
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if err := r.setup(); err != nil {
+	setup := r.setup
+	if cfg.Online() {
+		setup = r.setupOnline
+	}
+	if err := setup(); err != nil {
 		return Summary{}, err
 	}
 	defer r.metrics.close()
 	defer r.timing.close()
+	if r.env != nil {
+		defer r.env.env.Close()
+	}
 	return r.loop(ctx)
 }
 
@@ -193,6 +204,10 @@ func buildAgent(cfg Config, obsDim, actDim int, low, high []float64, where strin
 		spec := iql.Spec{ObsDim: obsDim, ActDim: actDim, MaxAction: maxAction,
 			BatchSize: cfg.BatchSize, Steps: cfg.Steps}
 		return iql.New(cfg.IQL, spec, init)
+	case "sac":
+		spec := sac.Spec{ObsDim: obsDim, ActDim: actDim, MaxAction: maxAction,
+			BatchSize: cfg.BatchSize}
+		return sac.New(cfg.SAC, spec, init)
 	}
 	spec := td3bc.Spec{ObsDim: obsDim, ActDim: actDim, MaxAction: maxAction,
 		BatchSize: cfg.BatchSize}
@@ -218,6 +233,9 @@ func (r *run) create() error {
 	r.st = state{SchemaVersion: checkpointSchema, Algo: r.cfg.Algo, DatasetID: r.meta.DatasetID,
 		DatasetRows: r.buf.Len(), DatasetSHA256: r.fingerprint,
 		Interval: intervalSum{Sums: map[string]float64{}}}
+	if r.cfg.Online() {
+		r.st.Online = &onlineState{}
+	}
 	return r.openLogs(-1, -1)
 }
 
@@ -226,26 +244,34 @@ type resolvedConfig struct {
 	SchemaVersion string `json:"schema_version"`
 	Config
 	EnvID         string  `json:"env_id"`
-	DatasetID     string  `json:"dataset_id"`
-	DatasetRows   int     `json:"dataset_rows"`
-	DatasetSHA256 string  `json:"dataset_sha256"`
+	DatasetID     string  `json:"dataset_id,omitempty"` // the three dataset keys: offline only
+	DatasetRows   int     `json:"dataset_rows,omitempty"`
+	DatasetSHA256 string  `json:"dataset_sha256,omitempty"`
 	RefMinScore   float64 `json:"ref_min_score"`
 	RefMaxScore   float64 `json:"ref_max_score"`
-	// DatasetScore is the dataset's own normalised score, for plots.
-	DatasetScore float64 `json:"dataset_normalized_score"`
-	Toolkit      string  `json:"toolkit"`
+	// DatasetScore is the dataset's own normalised score, for plots;
+	// offline only.
+	DatasetScore *float64 `json:"dataset_normalized_score,omitempty"`
+	Toolkit      string   `json:"toolkit"`
 }
 
 func (r *run) resolved() resolvedConfig {
-	return resolvedConfig{SchemaVersion: "1", Config: r.cfg, EnvID: r.meta.EnvID,
+	rc := resolvedConfig{SchemaVersion: "1", Config: r.cfg, EnvID: r.meta.EnvID,
 		DatasetID: r.meta.DatasetID, DatasetRows: r.buf.Len(), DatasetSHA256: r.fingerprint,
-		RefMinScore: r.score.refMin, RefMaxScore: r.score.refMax,
-		DatasetScore: r.score.datasetScore, Toolkit: version.Toolkit}
+		RefMinScore: r.score.refMin, RefMaxScore: r.score.refMax, Toolkit: version.Toolkit}
+	if !r.cfg.Online() {
+		rc.DatasetScore = &r.score.datasetScore
+	}
+	return rc
 }
 
 // restore loads the checkpoint and cuts the logs back to it.
 func (r *run) restore() error {
-	st, err := loadCheckpoint(r.dir, r.agent)
+	var loadBuffer func(dir string) error
+	if r.cfg.Online() {
+		loadBuffer = func(dir string) error { return r.buf.LoadFile(filepath.Join(dir, replayFile)) }
+	}
+	st, err := loadCheckpoint(r.dir, r.agent, loadBuffer)
 	if err != nil {
 		return err
 	}
@@ -258,19 +284,30 @@ func (r *run) restore() error {
 		return fmt.Errorf("%w: steps = %d, but the run in %s has reached step %d",
 			ErrStepsBehind, r.cfg.Steps, r.dir, st.Step)
 	}
-	if err := r.rng.unmarshal(st.RNG); err != nil {
+	if err := r.rng.unmarshal(st.RNG, r.cfg.Online()); err != nil {
 		return fmt.Errorf("checkpoint in %s: %w", r.dir, err)
 	}
 	if st.Interval.Sums == nil {
 		st.Interval.Sums = map[string]float64{}
 	}
 	r.st = st
+	if r.cfg.Online() {
+		if err := r.resumeEpisode(); err != nil {
+			return fmt.Errorf("checkpoint in %s: %w", r.dir, err)
+		}
+	}
 	r.log.Info("resuming", "step", st.Step, "run_dir", r.dir)
 	return r.openLogs(st.MetricsBytes, st.TimingBytes)
 }
 
+// metricColumns are metrics.csv's columns: the step, the agent's means
+// over the interval, for online runs the training episodes that ended in
+// it, and the evaluation.
 func (r *run) metricColumns() []string {
 	cols := append([]string{"step"}, r.agent.MetricNames()...)
+	if r.cfg.Online() {
+		cols = append(cols, "train_episodes", "train_return_mean")
+	}
 	return append(cols, "return_mean", "return_std", "normalized_score")
 }
 
@@ -281,6 +318,9 @@ func (r *run) openLogs(metricsBytes, timingBytes int64) error {
 		return err
 	}
 	timingCols := []string{"step", "wall_s", "updates_per_s"}
+	if r.cfg.Online() {
+		timingCols = []string{"step", "wall_s", "env_steps_per_s"}
+	}
 	r.timing, err = openCSV(filepath.Join(r.dir, "timing.csv"), timingCols, timingBytes)
 	return err
 }
@@ -299,7 +339,11 @@ func (r *run) loop(ctx context.Context) (Summary, error) {
 			stopped := fmt.Errorf("interrupted at step %d: %w", r.st.Step, err)
 			return Summary{}, errors.Join(stopped, r.checkpoint())
 		}
-		if err := r.update(batch); err != nil {
+		step := r.update
+		if r.env != nil {
+			step = r.onlineStep
+		}
+		if err := step(batch); err != nil {
 			return Summary{}, err
 		}
 		res, err := r.endOfStep(ctx)
@@ -323,9 +367,19 @@ func (r *run) loop(ctx context.Context) (Summary, error) {
 	return r.finish(final)
 }
 
-// update samples a minibatch, takes one agent step and adds its metrics to
-// the current interval.
+// update takes one offline step: a minibatch, an agent update, the step
+// counter.
 func (r *run) update(batch *replay.Batch) error {
+	if err := r.learn(batch); err != nil {
+		return err
+	}
+	r.st.Step++
+	return nil
+}
+
+// learn samples a minibatch, takes one agent update and adds its metrics
+// to the current interval.
+func (r *run) learn(batch *replay.Batch) error {
 	if err := r.buf.Sample(r.rng.Minibatch, batch); err != nil {
 		return err
 	}
@@ -333,7 +387,6 @@ func (r *run) update(batch *replay.Batch) error {
 	if err != nil {
 		return err
 	}
-	r.st.Step++
 	for k, v := range m {
 		r.st.Interval.Sums[k] += v
 	}
@@ -394,8 +447,14 @@ func (r *run) writeTiming() error {
 func (r *run) writeRow(res *eval.Result) error {
 	row := []string{fmt.Sprint(r.st.Step)}
 	for _, name := range r.agent.MetricNames() {
-		mean := r.st.Interval.Sums[name] / float64(max(r.st.Interval.Count, 1))
+		mean := math.NaN() // no update in the interval (an online warm-up)
+		if r.st.Interval.Count > 0 {
+			mean = r.st.Interval.Sums[name] / float64(r.st.Interval.Count)
+		}
 		row = append(row, formatFloat(mean))
+	}
+	if r.cfg.Online() {
+		row = append(row, r.trainEpisodeColumns()...)
 	}
 	if res != nil {
 		last := r.st.Evals[len(r.st.Evals)-1]
@@ -405,6 +464,9 @@ func (r *run) writeRow(res *eval.Result) error {
 		row = append(row, "", "", "")
 	}
 	r.st.Interval = intervalSum{Sums: map[string]float64{}}
+	if r.st.Online != nil {
+		r.st.Online.Interval = episodeSum{}
+	}
 	return r.metrics.write(row)
 }
 
@@ -437,7 +499,7 @@ func (r *run) evaluateOnly(ctx context.Context) (eval.Result, error) {
 func (r *run) checkpoint() error {
 	var err error
 	r.st.WallSeconds = r.wallBase + time.Since(r.started).Seconds()
-	if r.st.RNG, err = r.rng.marshal(); err != nil {
+	if r.st.RNG, err = r.rng.marshal(r.cfg.Online()); err != nil {
 		return err
 	}
 	if r.st.MetricsBytes, err = r.metrics.size(); err != nil {
@@ -446,7 +508,11 @@ func (r *run) checkpoint() error {
 	if r.st.TimingBytes, err = r.timing.size(); err != nil {
 		return err
 	}
-	return saveCheckpoint(r.dir, r.agent, r.st)
+	var extra func(dir string) error
+	if r.cfg.Online() {
+		extra = func(dir string) error { return r.buf.SaveFile(filepath.Join(dir, replayFile)) }
+	}
+	return saveCheckpoint(r.dir, r.agent, r.st, extra)
 }
 
 // finish writes eval.json and returns the summary.
@@ -455,12 +521,14 @@ func (r *run) finish(final eval.Result) (Summary, error) {
 		SchemaVersion: "1", Algo: r.cfg.Algo, EnvID: r.meta.EnvID, DatasetID: r.meta.DatasetID,
 		Step: r.st.Step, Episodes: len(final.Returns), Returns: final.Returns,
 		ReturnMean: final.ReturnMean, ReturnStd: final.ReturnStd,
-		NormalizedScore:        datasets.NormalizedScore(final.ReturnMean, r.score.refMin, r.score.refMax),
-		NormalizedScoreStd:     r.score.scoreStd(final.ReturnStd),
-		DatasetNormalizedScore: r.score.datasetScore,
-		RefMinScore:            r.score.refMin,
-		RefMaxScore:            r.score.refMax,
-		RefSource:              r.score.source,
+		NormalizedScore:    datasets.NormalizedScore(final.ReturnMean, r.score.refMin, r.score.refMax),
+		NormalizedScoreStd: r.score.scoreStd(final.ReturnStd),
+		RefMinScore:        r.score.refMin,
+		RefMaxScore:        r.score.refMax,
+		RefSource:          r.score.source,
+	}
+	if !r.cfg.Online() {
+		rep.DatasetNormalizedScore = &r.score.datasetScore
 	}
 	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
@@ -470,8 +538,11 @@ func (r *run) finish(final eval.Result) (Summary, error) {
 		append(js, '\n')); err != nil {
 		return Summary{}, err
 	}
-	r.log.Info("finished", "step", r.st.Step, "normalized_score", rep.NormalizedScore,
-		"dataset_normalized_score", rep.DatasetNormalizedScore)
+	attrs := []any{"step", r.st.Step, "normalized_score", rep.NormalizedScore}
+	if rep.DatasetNormalizedScore != nil {
+		attrs = append(attrs, "dataset_normalized_score", *rep.DatasetNormalizedScore)
+	}
+	r.log.Info("finished", attrs...)
 	return Summary{RunDir: r.dir, Step: r.st.Step, Final: final, Score: rep.NormalizedScore,
-		DatasetScore: rep.DatasetNormalizedScore, History: slices.Clone(r.st.Evals)}, nil
+		DatasetScore: r.score.datasetScore, History: slices.Clone(r.st.Evals)}, nil
 }

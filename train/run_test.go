@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -80,6 +81,9 @@ func sameRun(t *testing.T, a, b string) {
 // files of an uninterrupted run.
 func TestResumeAfterInterruptIsBitIdentical(t *testing.T) {
 	for _, algo := range Algos {
+		if slices.Contains(OnlineAlgos, algo) {
+			continue // online_test.go
+		}
 		t.Run(algo, func(t *testing.T) {
 			cfg := smallConfig(t)
 			cfg.Algo = algo

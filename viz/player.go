@@ -13,10 +13,11 @@ import (
 )
 
 // Policy chooses actions for a [Player]. Act writes the action for obs
-// into action, drawing any noise from rng.
+// into action, drawing any noise from rng; an error (a policy whose
+// weights diverged) stops the player.
 type Policy interface {
 	Name() string
-	Act(obs []float64, rng *rand.Rand, action []float64)
+	Act(obs []float64, rng *rand.Rand, action []float64) error
 }
 
 // Player steps an environment with a policy, or replays a recorded
@@ -108,7 +109,9 @@ func (p *Player) Advance() error {
 	if p.rec != nil {
 		return p.advanceReplay()
 	}
-	p.policy.Act(p.obs, p.rng, p.action)
+	if err := p.policy.Act(p.obs, p.rng, p.action); err != nil {
+		return fmt.Errorf("viz: %s step %d of episode %d: %w", p.envID, p.step+1, p.episode, err)
+	}
 	res, err := p.env.Step(p.action)
 	if err != nil {
 		return fmt.Errorf("viz: %s step %d of episode %d with %s: %w",

@@ -452,7 +452,7 @@ func (a *Agent) Act(obs []float64, action []float64) {
 // Sample draws from IQL's Gaussian policy: max_action·clip(μ(s) + σ·ε,
 // −1, 1) with ε ~ N(0, I) and σ = exp(log_std) clamped as in training
 // (temperature 1 of the reference's sample_actions).
-func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) {
+func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) error {
 	f := a.acting.Get().(*nn.Forward)
 	defer a.acting.Put(f)
 	x := make([]float32, a.spec.ObsDim)
@@ -465,6 +465,7 @@ func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) {
 		u := float64(v) + math.Exp(ls)*rng.NormFloat64()
 		action[i] = math.Min(math.Max(u, -1), 1) * a.spec.MaxAction
 	}
+	return agents.CheckSample("iql", obs, action)
 }
 
 // fileName is the agent's checkpoint inside a directory.

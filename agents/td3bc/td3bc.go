@@ -364,12 +364,13 @@ const ExplorationNoise = 0.1
 // Sample writes Act's action plus N(0, (0.1·max_action)²) noise, clipped
 // to the action bounds: TD3's exploration policy, since the TD3+BC actor
 // itself is deterministic.
-func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) {
+func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) error {
 	a.Act(obs, action)
 	m := a.spec.MaxAction
 	for i := range action {
 		action[i] = clamp(action[i]+ExplorationNoise*m*rng.NormFloat64(), -m, m)
 	}
+	return agents.CheckSample("td3bc", obs, action)
 }
 
 // fileName is the agent's checkpoint inside a directory.

@@ -222,3 +222,55 @@ func TestDefaultDatasetIgnoresWorkingDirectory(t *testing.T) {
 		t.Fatalf("second run directory %q (err %v), want one other than %q", second, err, runDir)
 	}
 }
+
+// --algo sac trains online in --env with no dataset, writes the run
+// directory with the replay buffer in its checkpoint, and resumes.
+func TestOnlineSACRun(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sac.yaml")
+	os.WriteFile(cfg, []byte("algo: sac\nbatch_size: 32\nlog_every: 50\nsac:\n  hidden: [16, 16]\n"), 0o644)
+	runDir := filepath.Join(dir, "run")
+	code, stdout, stderr := runCmd(t, "--config", cfg, "--env", "Pendulum-v1", "--steps", "300",
+		"--start-steps", "100", "--buffer-size", "1000", "--eval-every", "150", "--eval-episodes", "1",
+		"--run-dir", runDir, "--data-dir", dir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+	}
+	if _, ok := sum["dataset_normalized_score"]; ok {
+		t.Errorf("an online run reports a dataset score: %v", sum)
+	}
+	for _, f := range []string{"config.json", "metrics.csv", "curve.png", "eval.json",
+		"checkpoint/agent.safetensors", "checkpoint/replay.bin", "checkpoint/state.json"} {
+		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
+			t.Errorf("run directory lacks %s", f)
+		}
+	}
+	var resolved map[string]any
+	raw, _ := os.ReadFile(filepath.Join(runDir, "config.json"))
+	json.Unmarshal(raw, &resolved)
+	if resolved["env"] != "Pendulum-v1" || resolved["start_steps"] != 100.0 ||
+		resolved["buffer_size"] != 1000.0 || resolved["dataset"] != nil {
+		t.Errorf("config.json env %v start_steps %v buffer_size %v dataset %v", resolved["env"],
+			resolved["start_steps"], resolved["buffer_size"], resolved["dataset"])
+	}
+	metrics, _ := os.ReadFile(filepath.Join(runDir, "metrics.csv"))
+	if !strings.HasPrefix(string(metrics), "step,critic_loss") ||
+		!strings.Contains(string(metrics), "train_return_mean") {
+		t.Errorf("metrics.csv header: %q", strings.SplitN(string(metrics), "\n", 2)[0])
+	}
+	if code, _, stderr := runCmd(t, "--resume", runDir, "--steps", "450"); code != 0 {
+		t.Fatalf("resume exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "--algo", "sac", "--dataset", "pendulum-medium-v0",
+		"--data-dir", dir); code != 2 || !strings.Contains(stderr, "--dataset cannot be used") {
+		t.Errorf("--algo sac --dataset: exit %d, %q; want 2 and a clear message", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "--start-steps", "5", "--data-dir", dir); code != 2 ||
+		!strings.Contains(stderr, "--start-steps") {
+		t.Errorf("--start-steps offline: exit %d, %q; want 2", code, stderr)
+	}
+}
