@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -45,6 +46,13 @@ func sameOnlineRun(t *testing.T, cfg Config, a, b string) {
 	t.Helper()
 	for _, name := range []string{"metrics.csv", "eval.json", "config.json",
 		filepath.Join("checkpoint", "agent.safetensors"), filepath.Join("checkpoint", replayFile)} {
+		if !bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(b, name))) {
+			t.Errorf("%s differs between the uninterrupted and the resumed run", name)
+		}
+	}
+	// A policy snapshot per evaluation, the same in both.
+	for step := cfg.EvalEvery; step <= cfg.Steps; step += cfg.EvalEvery {
+		name := filepath.Join("policies", fmt.Sprintf("step-%08d.safetensors", step))
 		if !bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(b, name))) {
 			t.Errorf("%s differs between the uninterrupted and the resumed run", name)
 		}

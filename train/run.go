@@ -410,6 +410,9 @@ func (r *run) endOfStep(ctx context.Context) (*eval.Result, error) {
 			return nil, err
 		}
 		res = &got
+		if err := r.savePolicySnapshot(); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.writeRow(res); err != nil {
 		return nil, err
@@ -430,6 +433,25 @@ func (r *run) endOfStep(ctx context.Context) (*eval.Result, error) {
 			"path", filepath.Join(r.dir, "checkpoint"))
 	}
 	return res, nil
+}
+
+// savePolicySnapshot keeps the policy of every evaluation of an online
+// run as policies/step-NNNNNNNN.safetensors: the checkpoints from which
+// behaviour policies (medium, expert) are chosen by their scores.
+func (r *run) savePolicySnapshot() error {
+	ps, ok := r.agent.(interface{ SavePolicy(path string) error })
+	if !ok || !r.cfg.Online() {
+		return nil
+	}
+	dir := filepath.Join(r.dir, "policies")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("step-%08d.safetensors", r.st.Step))
+	if err := ps.SavePolicy(path); err != nil {
+		return fmt.Errorf("saving the policy of step %d: %w", r.st.Step, err)
+	}
+	return nil
 }
 
 // writeTiming appends wall-clock time and the update rate since the last

@@ -3,6 +3,7 @@ package sac
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -415,4 +416,49 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+}
+
+// A policy file acts exactly as the agent it came from.
+func TestSavePolicyActsAsTheAgent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cfg := DefaultConfig()
+	cfg.Hidden = []int{16, 16}
+	a, err := New(cfg, Spec{ObsDim: 4, ActDim: 2, MaxAction: 2, BatchSize: 8}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "policy.safetensors")
+	if err := a.SavePolicy(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadPolicy(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := []float64{0.3, -1, 2, 0.5}
+	x, y := make([]float64, 2), make([]float64, 2)
+	a.Act(obs, x)
+	b.Act(obs, y)
+	if x[0] != y[0] || x[1] != y[1] {
+		t.Fatalf("Act %v, reloaded %v", x, y)
+	}
+	if err := a.Sample(obs, x, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Sample(obs, y, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	if x[0] != y[0] || x[1] != y[1] {
+		t.Fatalf("Sample %v, reloaded %v", x, y)
+	}
+	if _, err := LoadPolicy(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Fatal("a missing file loaded")
+	}
+	dir := t.TempDir()
+	if err := a.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPolicy(filepath.Join(dir, fileName)); err == nil || !strings.Contains(err.Error(), "sac-policy") {
+		t.Fatalf("a full checkpoint loaded as a policy file: %v", err)
+	}
 }
