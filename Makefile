@@ -11,16 +11,38 @@ DUCKDB_DIR := $(CURDIR)/.cache/duckdb
 export OFFRL_DUCKDB_SCRIPT ?= $(CURDIR)/tools/duckdb/stats.mjs
 export OFFRL_DUCKDB_MODULES ?= $(DUCKDB_DIR)
 
-.PHONY: test deps node vet unit bench bench-read bench-ref bench-envs fixtures fuzz fmt
+.PHONY: test deps node x11 vet unit bench bench-read bench-ref bench-envs fixtures fuzz fmt
 
 ## test: install what the tests need, then vet and run every test. The
-## DuckDB interop tests fail here, rather than skip, if DuckDB is missing.
+## DuckDB interop tests and the viewer's window tests (Xvfb) fail here,
+## rather than skip, if DuckDB or Xvfb is missing.
 test: export OFFRL_REQUIRE_DUCKDB := 1
+test: export OFFRL_REQUIRE_XVFB := 1
 test: deps vet unit
 
-## deps: download the Go modules and install node, npm and DuckDB.
-deps: $(DUCKDB_DIR)/.installed
+## deps: download the Go modules and install node, npm, DuckDB and what
+## the viewer needs.
+deps: $(DUCKDB_DIR)/.installed x11
 	$(GO) mod download
+
+## x11: install, with apt-get (as root) and only when missing, what the
+## viewer (viz/viewer, ebiten) needs to build and its window tests to run:
+## a C compiler for cgo, the X11 and GL headers, Mesa's software GL and
+## Xvfb. The tests capture the screen over the X protocol themselves.
+X11_PACKAGES := libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev \
+	libxxf86vm-dev libgl1-mesa-dev libgl1-mesa-dri xvfb
+x11:
+	@missing=""; \
+	command -v gcc >/dev/null || missing="$$missing gcc libc6-dev"; \
+	for p in $(X11_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing with apt-get"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 ## node: install Debian's nodejs and npm when either is missing (as root).
 node:

@@ -1,0 +1,103 @@
+package windowtest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// runClean runs prog with only PATH and HOME from this environment plus
+// extra, and returns its exit code, stdout and stderr.
+func runClean(t *testing.T, prog string, extra ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(prog, "-env", "Hopper-v4", "-frames", "5")
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, extra...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stdout.String(), stderr.String()
+	case errors.As(err, &exit):
+		return exit.ExitCode(), stdout.String(), stderr.String()
+	}
+	t.Fatalf("running %s: %v", prog, err)
+	return 0, "", ""
+}
+
+// checkOneLine fails t unless the program failed with status 1 and said
+// why on exactly one line of stderr containing every one of want, with
+// no Go panic or stack trace.
+func checkOneLine(t *testing.T, code int, stdout, stderr string, want ...string) {
+	t.Helper()
+	if code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q, want nothing", stdout)
+	}
+	line, rest, _ := strings.Cut(stderr, "\n")
+	if rest != "" || line == "" {
+		t.Errorf("stderr is not one line:\n%s", stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(line, w) {
+			t.Errorf("message %q does not contain %q", line, w)
+		}
+	}
+	for _, bad := range []string{"panic", "goroutine"} {
+		if strings.Contains(stderr, bad) {
+			t.Errorf("stderr mentions %q:\n%s", bad, stderr)
+		}
+	}
+}
+
+// freeDisplay returns a display name with no X server behind it.
+func freeDisplay(t *testing.T) string {
+	t.Helper()
+	for n := 200; n < 300; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); errors.Is(err, os.ErrNotExist) {
+			return fmt.Sprintf(":%d", n)
+		}
+	}
+	t.Fatal("no free X display number in 200..299")
+	return ""
+}
+
+// TestNoDisplayOneLine runs the viewer where no window can open: it must
+// stop with one line suggesting --gif or xvfb-run, never panic (ebiten
+// v2.8.8 itself panics while the program initializes).
+func TestNoDisplayOneLine(t *testing.T) {
+	needDemo(t)
+	for _, c := range []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"unset", nil, []string{"no display", "DISPLAY/WAYLAND_DISPLAY unset", "--gif", "xvfb-run"}},
+		{"wayland only", []string{"WAYLAND_DISPLAY=wayland-0"}, []string{"no X display", "XWayland", "--gif", "xvfb-run"}},
+		{"no server", []string{"DISPLAY=" + freeDisplay(t)}, []string{"no display", "cannot connect", "--gif", "xvfb-run"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runClean(t, demo, c.env...)
+			checkOneLine(t, code, stdout, stderr, c.want...)
+		})
+	}
+}
+
+// TestNoCgoOneLine runs a viewer built with CGO_ENABLED=0, which has no
+// window: it must say so on one line, with or without a display.
+func TestNoCgoOneLine(t *testing.T) {
+	if demoNoCgoErr != nil {
+		t.Fatal(demoNoCgoErr) // needs no C toolchain, so it must always build
+	}
+	for _, env := range [][]string{nil, {"DISPLAY=" + freeDisplay(t)}} {
+		code, stdout, stderr := runClean(t, demoNoCgo, env...)
+		checkOneLine(t, code, stdout, stderr, "without cgo", "X11 headers", "--gif")
+	}
+}
