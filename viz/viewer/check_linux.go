@@ -2,7 +2,10 @@
 
 package viewer
 
-import "offrl/viz/viewer/internal/display"
+import (
+	"offrl/viz/display"
+	_ "offrl/viz/viewer/internal/display" // stops the process before ebiten panics without a display
+)
 
 // CheckDisplay returns nil if a window can be opened, else an error whose
 // message is one line saying why and suggesting --gif or xvfb-run.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image/gif"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,7 +16,13 @@ import (
 // extra, and returns its exit code, stdout and stderr.
 func runClean(t *testing.T, prog string, extra ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(prog, "-env", "Hopper-v4", "-frames", "5")
+	return runCleanArgs(t, prog, []string{"--env", "Hopper-v4", "--frames", "5"}, extra...)
+}
+
+// runCleanArgs is runClean with the program's arguments.
+func runCleanArgs(t *testing.T, prog string, args []string, extra ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(prog, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, extra...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -84,9 +92,34 @@ func TestNoDisplayOneLine(t *testing.T) {
 		{"no server", []string{"DISPLAY=" + freeDisplay(t)}, []string{"no display", "cannot connect", "--gif", "xvfb-run"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := runClean(t, demo, c.env...)
-			checkOneLine(t, code, stdout, stderr, c.want...)
+			// view says so before starting the window program; the
+			// window program itself, started by hand, says the same
+			// before its window library would panic.
+			for _, prog := range []string{demo, filepath.Join(filepath.Dir(demo), "view-window")} {
+				code, stdout, stderr := runClean(t, prog, c.env...)
+				checkOneLine(t, code, stdout, stderr, c.want...)
+			}
 		})
+	}
+}
+
+// TestGIFNeedsNoDisplay: with no display at all, view still writes GIFs
+// (pitfall B16: an offscreen path that works headless).
+func TestGIFNeedsNoDisplay(t *testing.T) {
+	needDemo(t)
+	out := filepath.Join(t.TempDir(), "hop.gif")
+	code, stdout, stderr := runCleanArgs(t, demo, []string{"--env", "Hopper-v4", "--gif", out,
+		"--width", "64", "--height", "48"})
+	if code != 0 || !strings.Contains(stdout, "wrote "+out) {
+		t.Fatalf("view --gif without a display: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := gif.DecodeAll(f); err != nil {
+		t.Fatalf("%s: %v", out, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package windowtest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -19,14 +20,15 @@ import (
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
 
-	"offrl/envs/registry"
+	"offrl/collect"
+	"offrl/datasets"
 	"offrl/policies"
 	"offrl/viz"
-	"offrl/viz/viewer/internal/demorec"
 )
 
-// The demo programs TestMain builds: with cgo (the real window) and
-// without (the fallback that explains itself).
+// The programs TestMain builds: view with view-window beside it (the real
+// commands, as go install puts them), and a view-window built without cgo
+// (the fallback that explains itself).
 var (
 	demo, demoNoCgo       string
 	demoErr, demoNoCgoErr error
@@ -38,25 +40,26 @@ var windowSize = image.Pt(320, 240)
 
 func TestMain(m *testing.M) {
 	xgb.Logger = log.New(io.Discard, "", 0) // no notes about the absent ~/.Xauthority
-	dir, err := os.MkdirTemp("", "viewdemo")
+	dir, err := os.MkdirTemp("", "view-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	demo, demoNoCgo = filepath.Join(dir, "viewdemo"), filepath.Join(dir, "viewdemo-nocgo")
-	demoErr = build(demo, "CGO_ENABLED=1")
-	demoNoCgoErr = build(demoNoCgo, "CGO_ENABLED=0")
+	demo, demoNoCgo = filepath.Join(dir, "view"), filepath.Join(dir, "nocgo", "view-window")
+	demoErr = errors.Join(build(demo, "offrl/cmd/view"),
+		build(filepath.Join(dir, "view-window"), "offrl/cmd/view/view-window", "CGO_ENABLED=1"))
+	demoNoCgoErr = build(demoNoCgo, "offrl/cmd/view/view-window", "CGO_ENABLED=0")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// build compiles viewdemo to out with the extra environment.
-func build(out string, env ...string) error {
-	cmd := exec.Command("go", "build", "-o", out, "offrl/viz/viewer/internal/viewdemo")
+// build compiles pkg to out with the extra environment.
+func build(out, pkg string, env ...string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), env...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build viewdemo (%s): %v: %s", strings.Join(env, " "), err, msg)
+		return fmt.Errorf("go build %s (%s): %v: %s", pkg, strings.Join(env, " "), err, msg)
 	}
 	return nil
 }
@@ -70,10 +73,11 @@ func needDemo(t *testing.T) {
 	}
 }
 
-// bandRows is the height of the heads-up band viz.DrawStatus paints over
-// the top of the frame; below it the window must show the renderer's
-// frame unchanged.
-const bandRows = 17
+// bandRows bounds the height of the heads-up band viz.DrawStatus paints
+// over the top of the frame: at 320 pixels the status wraps to at most
+// four lines of 15 pixels (plus 2). Below it the window must show the
+// renderer's frame unchanged.
+const bandRows = 4*15 + 2
 
 // colourTolerance is the largest difference, in 8-bit levels per channel,
 // allowed between a pixel the X server shows and the same pixel computed
@@ -125,7 +129,7 @@ func distinctColours(img image.Image, limit int) int {
 // below is the part of the window under the heads-up band.
 var below = image.Rect(0, bandRows, windowSize.X, windowSize.Y)
 
-// window is a running viewdemo and the X connection that watches it.
+// window is a running view and the X connection that watches it.
 type window struct {
 	t    *testing.T
 	x    *xserver
@@ -135,16 +139,16 @@ type window struct {
 	done chan error
 }
 
-// openWindow runs viewdemo on display with args and waits for its window.
+// openWindow runs view on display with args and waits for its window.
 func openWindow(t *testing.T, display string, args ...string) *window {
 	t.Helper()
 	w := &window{t: t, x: dialX(t, display), out: new(bytes.Buffer), done: make(chan error, 1)}
-	w.cmd = exec.Command(demo, append([]string{"-width", fmt.Sprint(windowSize.X),
-		"-height", fmt.Sprint(windowSize.Y)}, args...)...)
+	w.cmd = exec.Command(demo, append([]string{"--width", fmt.Sprint(windowSize.X),
+		"--height", fmt.Sprint(windowSize.Y)}, args...)...)
 	w.cmd.Env = append(os.Environ(), "DISPLAY="+display)
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
-		t.Fatalf("starting viewdemo: %v", err)
+		t.Fatalf("starting view: %v", err)
 	}
 	go func() { w.done <- w.cmd.Wait() }()
 	t.Cleanup(func() {
@@ -156,7 +160,7 @@ func openWindow(t *testing.T, display string, args ...string) *window {
 		select {
 		case err := <-w.done:
 			w.done <- err
-			t.Fatalf("viewdemo exited before showing a window (%v): %s", err, w.out)
+			t.Fatalf("view exited before showing a window (%v): %s", err, w.out)
 		default:
 		}
 		id, err := w.x.findWindow(windowSize.X, windowSize.Y)
@@ -266,10 +270,10 @@ func TestFrameLimit(t *testing.T) {
 	case err := <-w.done:
 		w.done <- err
 		if err != nil {
-			t.Fatalf("viewdemo -frames 30: %v: %s", err, w.out)
+			t.Fatalf("view -frames 30: %v: %s", err, w.out)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("viewdemo -frames 30 still running after 30 s: %s", w.out)
+		t.Fatalf("view -frames 30 still running after 30 s: %s", w.out)
 	}
 	saved := readPNG(t, shot)
 	k, d := matchStep(t, "Pendulum-v1", saved, 0, 2000)
@@ -282,20 +286,16 @@ func TestFrameLimit(t *testing.T) {
 func TestReplayStaysOnLastFrame(t *testing.T) {
 	needDemo(t)
 	const envID, steps = "Hopper-v4", 10 // 0.08 s of play
-	env, err := registry.Make(envID)
+	data := filepath.Join(t.TempDir(), "hopper-random.parquet")
+	if _, err := collect.Run(context.Background(), collect.Options{EnvID: envID, Kind: "random",
+		Steps: steps, Seed: 1, Out: data}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := datasets.Read(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, replayable := env.(interface {
-		StateFromObservation([]float64) ([]float64, error)
-	})
-	env.Close()
-	if !replayable {
-		// What viz.NewReplay needs (with envs.StateSetter); no built-in
-		// environment offers it yet, so no replay can be shown.
-		t.Skipf("%s has no StateFromObservation, so viz.NewReplay cannot replay it", envID)
-	}
-	rec, err := demorec.Random(envID, 1, steps, viz.ReplayStates)
+	rec, err := viz.RecordingFromDataset(d, 0, viz.ReplayStates)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,13 +304,13 @@ func TestReplayStaysOnLastFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	for range steps {
+	for range rec.Len() {
 		if err := p.Advance(); err != nil {
 			t.Fatalf("reference replay: %v", err)
 		}
 	}
 	if err := p.Advance(); !errors.Is(err, viz.ErrReplayOver) {
-		t.Fatalf("reference replay after %d steps: %v, want viz.ErrReplayOver", steps, err)
+		t.Fatalf("reference replay after %d steps: %v, want viz.ErrReplayOver", rec.Len(), err)
 	}
 	last, err := p.Frame(windowSize.X, windowSize.Y)
 	if err != nil {
@@ -318,7 +318,7 @@ func TestReplayStaysOnLastFrame(t *testing.T) {
 	}
 
 	display := startXvfb(t, 640, 480)
-	w := openWindow(t, display, "-env", envID, "-seed", "1", "-replay", fmt.Sprint(steps))
+	w := openWindow(t, display, "--dataset", data, "--episode", "0", "--replay", "states")
 	time.Sleep(time.Second) // many times the replay's length
 	shown := w.settle(nil)
 	if d, over := compare(shown, last, below); over > 0 {
@@ -327,7 +327,7 @@ func TestReplayStaysOnLastFrame(t *testing.T) {
 	}
 	select {
 	case err := <-w.done:
-		t.Fatalf("viewdemo quit at the end of the replay (%v): %s", err, w.out)
+		t.Fatalf("view quit at the end of the replay (%v): %s", err, w.out)
 	default:
 	}
 	w.x.press(t, w.id, keyEscape)
@@ -335,10 +335,10 @@ func TestReplayStaysOnLastFrame(t *testing.T) {
 	case err := <-w.done:
 		w.done <- err
 		if err != nil {
-			t.Fatalf("viewdemo after Escape: %v: %s", err, w.out)
+			t.Fatalf("view after Escape: %v: %s", err, w.out)
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatalf("viewdemo still running 20 s after Escape: %s", w.out)
+		t.Fatalf("view still running 20 s after Escape: %s", w.out)
 	}
 }
 
@@ -420,10 +420,10 @@ func TestWindowShowsRendererFrames(t *testing.T) {
 			case err := <-w.done:
 				w.done <- err
 				if err != nil {
-					t.Fatalf("viewdemo after Escape: %v: %s", err, w.out)
+					t.Fatalf("view after Escape: %v: %s", err, w.out)
 				}
 			case <-time.After(20 * time.Second):
-				t.Fatalf("viewdemo still running 20 s after Escape: %s", w.out)
+				t.Fatalf("view still running 20 s after Escape: %s", w.out)
 			}
 			saved := readPNG(t, shot)
 			if saved.Bounds().Size() != windowSize {

@@ -1,0 +1,52 @@
+// Package display checks, in pure Go and without opening a window, that
+// an X display can be reached: what a command asks before it starts the
+// window viewer, so that a machine without a display gets one clear line
+// instead of a failure deep in the window library.
+package display
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"os"
+
+	"github.com/jezek/xgb"
+)
+
+// hint is the advice every error from [Check] ends with.
+const hint = "use --gif out.gif or run under xvfb-run"
+
+// Check returns nil if the X server named by DISPLAY accepts a connection,
+// else an error with a one-line message that says why and how to do
+// without a window. The window library on Linux speaks X11 only, so a
+// Wayland session needs XWayland (which sets DISPLAY).
+func Check() error {
+	// xgb reports on stderr each connection made without an
+	// ~/.Xauthority file, normal under Xvfb; errors reach callers as
+	// values anyway.
+	xgb.Logger = log.New(io.Discard, "", 0)
+	name := os.Getenv("DISPLAY")
+	if name == "" {
+		if os.Getenv("WAYLAND_DISPLAY") != "" {
+			return fmt.Errorf("no X display (DISPLAY unset; WAYLAND_DISPLAY is set but the window needs X11 or XWayland): %s", hint)
+		}
+		return fmt.Errorf("no display (DISPLAY/WAYLAND_DISPLAY unset): %s", hint)
+	}
+	conn, err := xgb.NewConnDisplay(name)
+	if err != nil {
+		return fmt.Errorf("no display (cannot connect to X display %q: %v): %s", name, oneLine(err), hint)
+	}
+	conn.Close()
+	return nil
+}
+
+// oneLine keeps an error's message on one line.
+func oneLine(err error) string {
+	b := []byte(err.Error())
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
