@@ -1,7 +1,7 @@
 // Package viewer shows a [viz.Player] in a resizable window: the
 // environment's own frames at the window's size, with a heads-up line,
 // playing in real time. It is the module's only user of ebiten and only
-// cmd/view imports it.
+// cmd/view/view-window imports it.
 //
 //	p, err := viz.NewPlayer("Hopper-v4", policy, 1)
 //	err = viewer.Run(p, viewer.Options{Title: "Hopper-v4"})
