@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -245,6 +246,7 @@ func metricPlot(name string, pts []Point) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = name
 	p.X.Label.Text = stepLabel
+	p.Y.Tick.Marker = preciseTicks{}
 	p.Add(plotter.NewGrid())
 	line, err := plotter.NewLine(xy)
 	if err != nil {
@@ -253,6 +255,31 @@ func metricPlot(name string, pts []Point) (*plot.Plot, error) {
 	line.Color, line.Width = seriesColor(0), vg.Points(1)
 	p.Add(line)
 	return p, nil
+}
+
+// preciseTicks are gonum/plot's default ticks, labelled with as many
+// significant digits as it takes to tell neighbouring ticks apart (a loss
+// that moves between 4.251 and 4.262 would otherwise read 4.3 on every
+// tick).
+type preciseTicks struct{}
+
+func (preciseTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for digits := 3; digits <= 10; digits++ {
+		distinct := map[string]bool{}
+		labelled := 0
+		for i := range ticks {
+			if ticks[i].Label != "" {
+				ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', digits, 64)
+				distinct[ticks[i].Label] = true
+				labelled++
+			}
+		}
+		if len(distinct) == labelled {
+			break
+		}
+	}
+	return ticks
 }
 
 // seriesColor is the i-th colour of the Tableau 10 palette (matplotlib's

@@ -128,3 +128,20 @@ func TestOverlayAveragesSeeds(t *testing.T) {
 		t.Fatal("scores and raw returns were drawn on one axis")
 	}
 }
+
+func TestMetricTicksAreDistinct(t *testing.T) {
+	ticks := preciseTicks{}.Ticks(4.2501, 4.2629)
+	seen := map[string]bool{}
+	for _, tk := range ticks {
+		if tk.Label == "" {
+			continue
+		}
+		if seen[tk.Label] {
+			t.Fatalf("two ticks read %q: %+v", tk.Label, ticks)
+		}
+		seen[tk.Label] = true
+	}
+	if len(seen) < 2 {
+		t.Fatalf("ticks %+v", ticks)
+	}
+}
