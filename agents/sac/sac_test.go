@@ -10,6 +10,7 @@ import (
 
 	"offrl/internal/race"
 	"offrl/nn"
+	"offrl/policies"
 	"offrl/replay"
 )
 
@@ -418,7 +419,8 @@ func BenchmarkUpdate(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
 }
 
-// A policy file acts exactly as the agent it came from.
+// A policy file acts exactly as the agent it came from: the same mean
+// action, and the same samples from the same random stream.
 func TestSavePolicyActsAsTheAgent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	cfg := DefaultConfig()
@@ -431,34 +433,37 @@ func TestSavePolicyActsAsTheAgent(t *testing.T) {
 	if err := a.SavePolicy(path); err != nil {
 		t.Fatal(err)
 	}
-	b, err := LoadPolicy(path)
+	b, err := policies.LoadTanhGaussian(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	obs := []float64{0.3, -1, 2, 0.5}
 	x, y := make([]float64, 2), make([]float64, 2)
 	a.Act(obs, x)
-	b.Act(obs, y)
+	b.Deterministic = true
+	b.Act(obs, nil, y)
 	if x[0] != y[0] || x[1] != y[1] {
-		t.Fatalf("Act %v, reloaded %v", x, y)
+		t.Fatalf("Act %v, policy file %v", x, y)
 	}
-	if err := a.Sample(obs, x, rand.New(rand.NewPCG(1, 2))); err != nil {
-		t.Fatal(err)
+	b.Deterministic = false
+	for seed := range uint64(5) {
+		if err := a.Sample(obs, x, rand.New(rand.NewPCG(seed, 2))); err != nil {
+			t.Fatal(err)
+		}
+		b.Act(obs, rand.New(rand.NewPCG(seed, 2)), y)
+		if x[0] != y[0] || x[1] != y[1] {
+			t.Fatalf("Sample %v, policy file %v", x, y)
+		}
 	}
-	if err := b.Sample(obs, y, rand.New(rand.NewPCG(1, 2))); err != nil {
-		t.Fatal(err)
-	}
-	if x[0] != y[0] || x[1] != y[1] {
-		t.Fatalf("Sample %v, reloaded %v", x, y)
-	}
-	if _, err := LoadPolicy(filepath.Join(t.TempDir(), "missing")); err == nil {
-		t.Fatal("a missing file loaded")
+	if b.Spec().MaxAction != 2 || b.Meta()["total_it"] != "0" {
+		t.Fatalf("spec %+v meta %v", b.Spec(), b.Meta())
 	}
 	dir := t.TempDir()
 	if err := a.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadPolicy(filepath.Join(dir, fileName)); err == nil || !strings.Contains(err.Error(), "sac-policy") {
+	if _, err := policies.LoadTanhGaussian(filepath.Join(dir, fileName)); err == nil ||
+		!strings.Contains(err.Error(), "policy file") {
 		t.Fatalf("a full checkpoint loaded as a policy file: %v", err)
 	}
 }
