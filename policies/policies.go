@@ -96,10 +96,25 @@ type task struct {
 	expert    func() Policy // nil: no scripted expert (random only)
 	mediumEps float64       // Noisy.Eps of the medium policy
 	reference Reference     // see reference.go
+	// trained, when set, names shipped SAC policies (trained.go) that are
+	// the task's medium and expert, and its measured references.
+	trained *TrainedEntry
+}
+
+// init puts the shipped trained policies (trained.go) in the table.
+func init() {
+	for id, e := range shipped {
+		t := tasks[id]
+		t.trained = &e
+		t.reference = Reference{EnvID: id, RandomReturn: e.RandomReturn, ExpertReturn: e.ExpertReturn,
+			Episodes: e.Episodes, Source: "policies/trained/manifest.json: measured by " + e.PickCommand}
+		tasks[id] = t
+	}
 }
 
 // tasks is the table of environments with behaviour policies. It is
-// written once here and never changed.
+// written here, completed by init from the shipped trained policies, and
+// never changed after.
 var tasks = map[string]task{
 	"Pendulum-v1": {
 		expert:    func() Policy { return PendulumExpert{} },
@@ -177,6 +192,16 @@ func ForKind(envID, kind string) (Policy, error) {
 		return Random{Space: space}, nil
 	}
 	t, ok := tasks[envID]
+	if ok && t.trained != nil {
+		file := map[string]string{KindExpert: t.trained.Expert.File, KindMedium: t.trained.Medium.File}[kind]
+		if file != "" {
+			p, err := loadShipped(file)
+			if err != nil {
+				return nil, err
+			}
+			return p, nil
+		}
+	}
 	if !ok || t.expert == nil {
 		return nil, fmt.Errorf("%w %q for kind %q (only %q exists for it so far)",
 			ErrNoPolicies, envID, kind, KindRandom)

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"offrl/nn"
+	"offrl/policies"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code := run(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// fakeRun makes a SAC run directory on Pendulum-v1 with n small random
+// actors as its policy snapshots.
+func fakeRun(t *testing.T, n int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "pendulum-sac-0")
+	os.MkdirAll(filepath.Join(dir, "policies"), 0o755)
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"algo": "sac", "env_id": "Pendulum-v1", "seed": 4}`), 0o644)
+	for i := range n {
+		rng := rand.New(rand.NewPCG(uint64(i), 9))
+		spec := policies.ActorSpec{ObsDim: 3, ActDim: 1, Hidden: []int{8}, MaxAction: 2, LogStdMin: -20, LogStdMax: 2}
+		trunk := nn.NewMLP("actor.trunk", []int{3, 8}, nn.ReLU, nn.ReLU, rng)
+		mu := nn.NewMLP("actor.mu", []int{8, 1}, nn.Identity, nn.Identity, rng)
+		ls := nn.NewMLP("actor.log_std", []int{8, 1}, nn.Identity, nn.Identity, rng)
+		path := filepath.Join(dir, "policies", fmt.Sprintf("step-%08d.safetensors", 1000*(i+1)))
+		if err := policies.SaveTanhGaussian(path, spec, trunk, mu, ls, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestPickWritesPoliciesAndManifest(t *testing.T) {
+	runDir := fakeRun(t, 4)
+	out := filepath.Join(t.TempDir(), "trained")
+	args := []string{"pick", "--run", runDir, "--out", out, "--episodes", "2", "--ref-episodes", "3"}
+	code, stdout, stderr := runCmd(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := policies.ReadTrainedManifest(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := m["Pendulum-v1"]
+	if !ok || e.Expert.NormalizedScore != 100 || e.Episodes != 3 || !strings.Contains(e.PickCommand, runDir) {
+		t.Fatalf("entry %+v", e)
+	}
+	for _, p := range []policies.TrainedPolicy{e.Medium, e.Expert} {
+		got, _ := os.ReadFile(filepath.Join(out, p.File))
+		want, _ := os.ReadFile(filepath.Join(runDir, "policies", fmt.Sprintf("step-%08d.safetensors", p.Step)))
+		if len(got) == 0 || !bytes.Equal(got, want) {
+			t.Fatalf("%s is not the snapshot of step %d", p.File, p.Step)
+		}
+	}
+	if !strings.Contains(stdout, "expert:") || !strings.Contains(stdout, "medium:") {
+		t.Fatalf("stdout %q", stdout)
+	}
+	// The same command gives the same manifest.
+	if code, _, stderr := runCmd(t, args...); code != 0 {
+		t.Fatal(stderr)
+	}
+	again, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if !bytes.Equal(raw, again) {
+		t.Fatal("a second pick changed manifest.json")
+	}
+}
+
+func TestPickRefusesBadRuns(t *testing.T) {
+	one := fakeRun(t, 1)
+	td3 := fakeRun(t, 3)
+	os.WriteFile(filepath.Join(td3, "config.json"), []byte(`{"algo": "td3bc", "env_id": "Pendulum-v1"}`), 0o644)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"pick"}, 2, "--run"},
+		{[]string{"choose"}, 2, "pick"},
+		{[]string{"pick", "--run", t.TempDir()}, 2, "not a run directory"},
+		{[]string{"pick", "--run", td3}, 2, "td3bc"},
+		{[]string{"pick", "--run", one}, 1, "at least 2"},
+		{[]string{"pick", "--run", one, "--target", "150"}, 2, "--target"},
+	} {
+		code, _, stderr := runCmd(t, c.args...)
+		if code != c.code || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and one line naming %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}
