@@ -6,6 +6,10 @@
 //
 // Observations and actions are float64 at the environment's API and are
 // converted to float32 here, at the one point where rows are written.
+// Environments with an envs.StateLayout (the MuJoCo-like tasks and the
+// mazes) also get their simulator state before each step, float64 and
+// unrounded, in the qpos and qvel columns, so that any transition can be
+// restored exactly; classic control has no such columns.
 package collect
 
 import (
@@ -341,6 +345,7 @@ func (c *collector) play(ctx context.Context, policy policies.Policy, budget int
 		}
 		for step := 0; left > 0; step++ {
 			policy.Act(obs, c.rng, act)
+			qpos, qvel := preStepState(c.env)
 			st, err := c.env.Step(act)
 			if err != nil {
 				return 0, fmt.Errorf("episode %d step %d: %w", c.episode, step, err)
@@ -351,6 +356,7 @@ func (c *collector) play(ctx context.Context, policy policies.Policy, budget int
 				EpisodeID: int32(c.episode), Step: int32(step),
 				Obs: to32(obs), Action: to32(act), NextObs: to32(st.Obs),
 				Reward: float32(st.Reward), Terminal: st.Terminated, Timeout: timeout,
+				Qpos: qpos, Qvel: qvel,
 			}); err != nil {
 				return 0, err
 			}
@@ -390,6 +396,19 @@ func completeRows(ctx context.Context, opts Options, policy policies.Policy,
 // newPolicySource is the source of the generator of a collection's
 // behaviour policies.
 func newPolicySource(seed uint64) *rand.PCG { return rand.NewPCG(seed, 0x706f6c) }
+
+// preStepState returns the simulator state of env split into qpos and
+// qvel when env has an [envs.StateLayout], for the state columns of the
+// row about to be stepped; nil, nil otherwise (classic control, whose
+// datasets have no state columns).
+func preStepState(env envs.Env) (qpos, qvel []float64) {
+	nq, _, ok := envs.StateDimsOf(env)
+	if !ok {
+		return nil, nil
+	}
+	s := env.(envs.StateSetter).State()
+	return s[:nq:nq], s[nq:]
+}
 
 func to32(x []float64) []float32 {
 	out := make([]float32, len(x))
@@ -437,7 +456,9 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 		meaning, truncated = datasets.TimeoutsGoalSwitch, true
 	}
 	as := env.ActionSpace()
+	nq, nv, _ := envs.StateDimsOf(env) // 0, 0: no state columns
 	return datasets.Metadata{
+		NQ: nq, NV: nv,
 		DatasetID: id, EnvID: opts.EnvID, DatasetKind: opts.Kind,
 		EnvVersion:      raw(map[string]string{"gym_semantics": spec.ID, "engine": version.Toolkit}),
 		BehaviourPolicy: raw(behaviour),

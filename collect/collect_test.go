@@ -26,7 +26,7 @@ func collectTo(t *testing.T, opts Options) *datasets.Dataset {
 	if _, err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	d, err := datasets.Read(opts.Out)
+	d, err := datasets.ReadWith(opts.Out, datasets.ReadOptions{State: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,6 +134,7 @@ func (c *collector) longRun(ctx context.Context, task maze2d.Registration, limit
 		}
 		ctrl.Act(obs, c.rng, act)
 		solved := ctrl.Solved() // judged at the pre-step observation, as in D4RL
+		qpos, qvel := preStepState(env)
 		st, err := env.Step(act)
 		if err != nil {
 			return fmt.Errorf("%s row %d: %w", task.ID, row, err)
@@ -146,6 +147,7 @@ func (c *collector) longRun(ctx context.Context, task maze2d.Registration, limit
 				EpisodeID: int32(c.episode), Step: int32(step - 1),
 				Obs: to32(obs), Action: to32(act), NextObs: to32(st.Obs),
 				Reward: float32(st.Reward), Timeout: switchGoal || last,
+				Qpos: qpos, Qvel: qvel,
 			}); err != nil {
 				return err
 			}

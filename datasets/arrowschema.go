@@ -20,6 +20,7 @@ const (
 	arrowTypeBool         = 6  // Type.Bool
 	arrowTypeFixedSizeLst = 16 // Type.FixedSizeList
 	arrowPrecisionSingle  = 1  // Precision.SINGLE
+	arrowPrecisionDouble  = 2  // Precision.DOUBLE
 )
 
 // arrowSchema returns the base64 text stored under [arrowSchemaKey]: an
@@ -29,22 +30,29 @@ const (
 // non-nullable. With it, Arrow readers restore fixed-size lists instead of
 // the variable-length list<float> that the Parquet schema alone implies.
 // The list element field is named "element", as in the Parquet schema.
-func arrowSchema(obsDim, actDim int) string {
+// With nq > 0 the optional state columns follow: qpos and qvel as
+// FixedSizeList<float64> of nq and nv.
+func arrowSchema(obsDim, actDim, nq, nv int) string {
 	b := &fbBuilder{}
 	type col struct {
-		name string
-		kind byte
-		size int // list size for FixedSizeList, bit width for Int
+		name   string
+		kind   byte
+		size   int  // list size for FixedSizeList, bit width for Int
+		double bool // FixedSizeList of float64 rather than float32
 	}
 	cols := []col{
-		{"episode_id", arrowTypeInt, 32},
-		{"step", arrowTypeInt, 32},
-		{"observations", arrowTypeFixedSizeLst, obsDim},
-		{"actions", arrowTypeFixedSizeLst, actDim},
-		{"rewards", arrowTypeFloatingPt, 0},
-		{"next_observations", arrowTypeFixedSizeLst, obsDim},
-		{"terminals", arrowTypeBool, 0},
-		{"timeouts", arrowTypeBool, 0},
+		{"episode_id", arrowTypeInt, 32, false},
+		{"step", arrowTypeInt, 32, false},
+		{"observations", arrowTypeFixedSizeLst, obsDim, false},
+		{"actions", arrowTypeFixedSizeLst, actDim, false},
+		{"rewards", arrowTypeFloatingPt, 0, false},
+		{"next_observations", arrowTypeFixedSizeLst, obsDim, false},
+		{"terminals", arrowTypeBool, 0, false},
+		{"timeouts", arrowTypeBool, 0, false},
+	}
+	if nq > 0 {
+		cols = append(cols, col{colQpos, arrowTypeFixedSizeLst, nq, true},
+			col{colQvel, arrowTypeFixedSizeLst, nv, true})
 	}
 	fields := make([]uint32, len(cols))
 	for i, c := range cols {
@@ -56,7 +64,11 @@ func arrowSchema(obsDim, actDim int) string {
 		case arrowTypeBool:
 			fields[i] = arrowField(b, c.name, arrowTypeBool, arrowEmptyTable(b), 0)
 		case arrowTypeFixedSizeLst:
-			elem := arrowField(b, "element", arrowTypeFloatingPt, arrowFloat32(b), 0)
+			typ := arrowFloat32(b)
+			if c.double {
+				typ = arrowFloat64(b)
+			}
+			elem := arrowField(b, "element", arrowTypeFloatingPt, typ, 0)
 			children := b.offsetVector([]uint32{elem})
 			b.startTable()
 			b.addInt32(0, int32(c.size)) // FixedSizeList.listSize
@@ -114,6 +126,13 @@ func arrowInt(b *fbBuilder, bits int) uint32 {
 func arrowFloat32(b *fbBuilder) uint32 {
 	b.startTable()
 	b.addInt16(0, arrowPrecisionSingle)
+	return b.endTable()
+}
+
+// arrowFloat64 builds a FloatingPoint type table of double precision.
+func arrowFloat64(b *fbBuilder) uint32 {
+	b.startTable()
+	b.addInt16(0, arrowPrecisionDouble)
 	return b.endTable()
 }
 

@@ -119,7 +119,7 @@ func (t fbTable) tables(slot int) []fbTable {
 // TestArrowSchema decodes the ARROW:schema value and checks every field
 // against the Arrow format's Schema and Message tables.
 func TestArrowSchema(t *testing.T) {
-	raw, err := base64.StdEncoding.DecodeString(arrowSchema(17, 6))
+	raw, err := base64.StdEncoding.DecodeString(arrowSchema(17, 6, 0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestArrowSchema_InFooter(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, ok := openTestParquet(t, path).Lookup(arrowSchemaKey)
-	if !ok || got != arrowSchema(5, 3) {
+	if !ok || got != arrowSchema(5, 3, 0, 0) {
 		t.Errorf("footer %s = %q, %v, want the schema for dimensions 5 and 3",
 			arrowSchemaKey, got, ok)
 	}

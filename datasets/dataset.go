@@ -8,9 +8,17 @@ package datasets
 //
 // NextObservations holds the real observation returned by the step, also
 // on an episode's last row (never the next episode's reset observation).
+//
+// Qpos and Qvel hold the optional state columns: the simulator state
+// before each row's step, row i's at Qpos[i*NQ : (i+1)*NQ] and
+// Qvel[i*NV : (i+1)*NV], float64 as stored. They are nil and NQ = NV = 0
+// when the dataset has no state columns, and also when it was read
+// without [ReadOptions.State] (Meta.NQ and Meta.NV still say whether the
+// file has them).
 type Dataset struct {
 	Meta             Metadata
 	ObsDim, ActDim   int
+	NQ, NV           int // widths of Qpos and Qvel; 0 without state
 	EpisodeIDs       []int32
 	Steps            []int32
 	Observations     []float32 // Len()*ObsDim values, row-major
@@ -19,6 +27,8 @@ type Dataset struct {
 	NextObservations []float32 // Len()*ObsDim values, row-major
 	Terminals        []bool
 	Timeouts         []bool
+	Qpos             []float64 // Len()*NQ values, row-major, or nil
+	Qvel             []float64 // Len()*NV values, row-major, or nil
 }
 
 // Episode is a range of rows of a [Dataset] that forms one episode.
@@ -82,7 +92,12 @@ func (d *Dataset) CompleteEpisodes() []Episode {
 // transition returns row i as a Transition whose slices alias d's columns.
 func (d *Dataset) transition(i int) Transition {
 	o, a := d.ObsDim, d.ActDim
+	var qpos, qvel []float64
+	if d.NQ > 0 {
+		qpos, qvel = d.Qpos[i*d.NQ:(i+1)*d.NQ], d.Qvel[i*d.NV:(i+1)*d.NV]
+	}
 	return Transition{
+		Qpos: qpos, Qvel: qvel,
 		EpisodeID: d.EpisodeIDs[i],
 		Step:      d.Steps[i],
 		Obs:       d.Observations[i*o : (i+1)*o],
@@ -92,4 +107,16 @@ func (d *Dataset) transition(i int) Transition {
 		Terminal:  d.Terminals[i],
 		Timeout:   d.Timeouts[i],
 	}
+}
+
+// State returns row i's stored simulator state, qpos ++ qvel in a new
+// slice (the layout envs.StateSetter.SetState accepts), or nil when d
+// holds no state columns.
+func (d *Dataset) State(i int) []float64 {
+	if d.NQ == 0 {
+		return nil
+	}
+	s := make([]float64, 0, d.NQ+d.NV)
+	s = append(s, d.Qpos[i*d.NQ:(i+1)*d.NQ]...)
+	return append(s, d.Qvel[i*d.NV:(i+1)*d.NV]...)
 }

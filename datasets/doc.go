@@ -32,6 +32,12 @@
 //	d, err := datasets.Read("hopper-medium-v0")
 //	for _, ep := range d.Episodes() { ... }
 //
+// Datasets of physics tasks also hold the optional qpos and qvel columns,
+// the simulator state before each step as float64 (nq and nv in the
+// metadata), so that any transition can be restored exactly. [Read] leaves
+// them on disk; [ReadOptions.State] loads them into [Dataset.Qpos] and
+// [Dataset.Qvel].
+//
 // [Merge] concatenates datasets into a new one, one source at a time,
 // recording each source's ID, SHA-256 and row count in the metadata.
 //
@@ -41,8 +47,9 @@
 // file, the column and the row, never silently wrong data.
 //
 // Every file also carries an ARROW:schema footer entry that declares the
-// vector columns as FixedSizeList<float32>, so Arrow-based readers (pyarrow,
-// pandas) restore fixed-size lists; DuckDB reads them as FLOAT[].
+// vector columns as FixedSizeList<float32> (the state columns as
+// FixedSizeList<float64>), so Arrow-based readers (pyarrow, pandas)
+// restore fixed-size lists; DuckDB reads them as FLOAT[] (DOUBLE[]).
 //
 // [Read] holds the whole dataset in memory (about 4 bytes per stored
 // float), because the training code samples rows at random from flat

@@ -37,7 +37,8 @@ const cancelCheckRows = 4096
 // the metadata written.
 //
 // Sources are read one at a time and streamed through a [Writer], so
-// memory holds at most one source. Every row is copied unchanged except
+// memory holds at most one source. Every row, with its qpos and qvel when
+// the sources store them, is copied unchanged except
 // for two columns:
 //
 //   - episode_id is renumbered so that episodes stay contiguous from 0:
@@ -53,7 +54,8 @@ const cancelCheckRows = 4096
 // source's tail keeps its meaning through tail_truncated and tail_open.
 //
 // Every source must pass [Dataset.Validate], and all must agree on env_id,
-// obs_dim, act_dim, action_low, action_high, max_episode_steps,
+// obs_dim, act_dim, nq, nv (so sources with and without the qpos/qvel
+// state columns do not mix), action_low, action_high, max_episode_steps,
 // timeouts_meaning, dt, frame_skip and the reference scores; a disagreement is a *[ValidationError] naming the
 // key, both sources and both values, and nothing is written. The merged
 // metadata takes these keys from the sources; behaviour_policy and seed
@@ -118,7 +120,7 @@ func mergedMetadata(sources []string, opts MergeOptions) (Metadata, error) {
 	meta := Metadata{
 		DatasetID: opts.DatasetID, DatasetKind: opts.Kind, Command: opts.Command,
 		EnvID: first.EnvID, EnvVersion: first.EnvVersion,
-		ObsDim: first.ObsDim, ActDim: first.ActDim,
+		ObsDim: first.ObsDim, ActDim: first.ActDim, NQ: first.NQ, NV: first.NV,
 		ActionLow: first.ActionLow, ActionHigh: first.ActionHigh,
 		RefMinScore: first.RefMinScore, RefMaxScore: first.RefMaxScore,
 		RefSource:       first.RefSource,
@@ -159,7 +161,15 @@ func orNull(raw json.RawMessage) json.RawMessage {
 // agree checks that source b's metadata matches source a's on every key
 // that says what the data means and how it is scored.
 func agree(pathA, pathB string, a, b *Metadata) error {
-	if key, va, vb := meaningDiff(a, b); key != "" {
+	key, va, vb := meaningDiff(a, b)
+	if (key == "nq" || key == "nv") && (a.NQ == 0 || b.NQ == 0) {
+		has := map[bool]string{true: "stores", false: "does not store"}
+		return &ValidationError{File: pathB, Column: key, Row: -1,
+			Reason: fmt.Sprintf("this source %s the simulator state (qpos/qvel columns) "+
+				"but source %s %s it; merged sources must agree",
+				has[b.NQ > 0], pathA, has[a.NQ > 0])}
+	}
+	if key != "" {
 		return &ValidationError{File: pathB, Column: key, Row: -1,
 			Reason: fmt.Sprintf("value %v, but source %s has %v; merged sources must agree",
 				vb, pathA, va)}
@@ -181,6 +191,8 @@ func meaningDiff(a, b *Metadata) (key string, va, vb any) {
 		{"env_id", a.EnvID, b.EnvID, a.EnvID == b.EnvID},
 		{"obs_dim", a.ObsDim, b.ObsDim, a.ObsDim == b.ObsDim},
 		{"act_dim", a.ActDim, b.ActDim, a.ActDim == b.ActDim},
+		{"nq", a.NQ, b.NQ, a.NQ == b.NQ},
+		{"nv", a.NV, b.NV, a.NV == b.NV},
 		{"action_low", a.ActionLow, b.ActionLow, slices.Equal(a.ActionLow, b.ActionLow)},
 		{"action_high", a.ActionHigh, b.ActionHigh, slices.Equal(a.ActionHigh, b.ActionHigh)},
 		{"max_episode_steps", a.MaxEpisodeSteps, b.MaxEpisodeSteps,
@@ -228,7 +240,7 @@ func appendSource(ctx context.Context, w *Writer, src string, firstEpisode int64
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	d, err := Read(src)
+	d, err := ReadWith(src, ReadOptions{State: true})
 	if err != nil {
 		return 0, err
 	}

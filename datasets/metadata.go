@@ -49,6 +49,13 @@ type Metadata struct {
 	ActionLow  []float64 `json:"action_low"`
 	ActionHigh []float64 `json:"action_high"`
 
+	// State layout: the widths of the optional qpos and qvel columns
+	// (the simulator state before each step, specs/datasets.md §5.2),
+	// both ≥ 1 when the dataset stores them and both 0 (and then absent
+	// from the footer and the manifest) when it does not.
+	NQ int `json:"nq,omitempty"`
+	NV int `json:"nv,omitempty"`
+
 	// Derived counts and returns. Returns are undiscounted sums over
 	// complete episodes; ReturnStd is the population standard deviation;
 	// NormalizedScore is on the 0–100 scale of [NormalizedScore], 0 when
@@ -146,9 +153,12 @@ func NormalizedScore(ret, refMin, refMax float64) float64 {
 }
 
 // metadataField pairs a metadata key with the index of its struct field.
+// omitEmpty keys (nq, nv) are left out of a footer when zero, so that
+// files without the optional columns keep their bytes.
 type metadataField struct {
-	key   string
-	index int
+	key       string
+	index     int
+	omitEmpty bool
 }
 
 // metadataFields lists the keys of Metadata in declaration order.
@@ -156,8 +166,9 @@ func metadataFields() []metadataField {
 	t := reflect.TypeFor[Metadata]()
 	fields := make([]metadataField, 0, t.NumField())
 	for i := range t.NumField() {
-		key, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		fields = append(fields, metadataField{key: key, index: i})
+		key, opts, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		fields = append(fields, metadataField{key: key, index: i,
+			omitEmpty: opts == "omitempty"})
 	}
 	return fields
 }
@@ -169,6 +180,9 @@ func (m *Metadata) keyValues(file string) ([][2]string, error) {
 	v := reflect.ValueOf(m).Elem()
 	var kv [][2]string
 	for _, f := range metadataFields() {
+		if f.omitEmpty && v.Field(f.index).IsZero() {
+			continue
+		}
 		b, err := json.Marshal(v.Field(f.index).Interface())
 		if err != nil {
 			return nil, &ValidationError{File: file, Column: f.key, Row: -1,
@@ -350,6 +364,12 @@ func validateMetadata(file string, m *Metadata) error {
 		return bad("obs_dim", "value %d, want 1 to %d", m.ObsDim, MaxDim)
 	case m.ActDim < 1 || m.ActDim > MaxDim:
 		return bad("act_dim", "value %d, want 1 to %d", m.ActDim, MaxDim)
+	case m.NQ < 0 || m.NQ > MaxDim:
+		return bad("nq", "value %d, want 0 (no state columns) or 1 to %d", m.NQ, MaxDim)
+	case m.NV < 0 || m.NV > MaxDim:
+		return bad("nv", "value %d, want 0 (no state columns) or 1 to %d", m.NV, MaxDim)
+	case (m.NQ == 0) != (m.NV == 0):
+		return bad("nv", "value %d with nq %d, want both 0 (no state) or both ≥ 1", m.NV, m.NQ)
 	case m.MaxEpisodeSteps < 0:
 		return bad("max_episode_steps", "value %d, want ≥ 0", m.MaxEpisodeSteps)
 	case m.FrameSkip < 0:

@@ -11,6 +11,7 @@ func TestMetadata_KeyValuesRoundTrip(t *testing.T) {
 	m.ActionLow, m.ActionHigh = []float64{-1, -2}, []float64{1, 2}
 	m.Sources = []Source{{DatasetID: "hopper-medium-v0", SHA256: "ab", Rows: 10}}
 	m.NumEpisodes, m.ReturnStd, m.TailTruncated = 4, 0.25, true
+	m.NQ, m.NV = 4, 3
 	kv, err := m.keyValues("f")
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +33,24 @@ func TestMetadata_KeyValuesRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, m) {
 		t.Errorf("metadata after a round trip = %+v, want %+v", got, m)
+	}
+}
+
+// Without state columns nq and nv are left out of the footer, so that such
+// files keep the bytes they had before the keys existed.
+func TestMetadata_KeyValuesOmitAbsentState(t *testing.T) {
+	m := testMeta(3, 2)
+	kv, err := m.keyValues("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range kv {
+		if p[0] == "nq" || p[0] == "nv" {
+			t.Fatalf("key %s = %s written for a dataset without state", p[0], p[1])
+		}
+	}
+	if len(kv) != len(metadataFields())-2 {
+		t.Fatalf("keyValues gave %d keys, want %d", len(kv), len(metadataFields())-2)
 	}
 }
 

@@ -19,9 +19,12 @@ type partWriter struct {
 	path  string // where it is being written
 	f     *os.File
 	out   *hashingWriter
-	pw    *parquet.GenericWriter[parquetRow]
-	obs   int // ObsDim
-	act   int // ActDim
+	pw    *parquet.GenericWriter[parquetRow]      // without state columns
+	spw   *parquet.GenericWriter[parquetStateRow] // with them (nq > 0)
+	obs   int                                     // ObsDim
+	act   int                                     // ActDim
+	nq    int                                     // NQ; 0: no state columns
+	nv    int                                     // NV
 	rows  int64
 	tally tally
 
@@ -31,6 +34,9 @@ type partWriter struct {
 	batch               []parquetRow
 	obsArena, nextArena []float32
 	actArena            []float32
+	sbatch              []parquetStateRow // used instead of batch when nq > 0
+	qposArena           []float64
+	qvelArena           []float64
 }
 
 // parquetRow is the row layout of specs/datasets.md §5.2, in column order.
@@ -44,6 +50,23 @@ type parquetRow struct {
 	NextObservations []float32 `parquet:"next_observations,list"`
 	Terminals        bool      `parquet:"terminals"`
 	Timeouts         bool      `parquet:"timeouts"`
+}
+
+// parquetStateRow is parquetRow followed by the optional state columns of
+// specs/datasets.md §5.2, qpos and qvel (pre-step), each a 3-level LIST of
+// DOUBLE. It is a separate type so that files without state keep the
+// exact schema, and bytes, of parquetRow.
+type parquetStateRow struct {
+	EpisodeID        int32     `parquet:"episode_id,dict"`
+	Step             int32     `parquet:"step"`
+	Observations     []float32 `parquet:"observations,list"`
+	Actions          []float32 `parquet:"actions,list"`
+	Rewards          float32   `parquet:"rewards"`
+	NextObservations []float32 `parquet:"next_observations,list"`
+	Terminals        bool      `parquet:"terminals"`
+	Timeouts         bool      `parquet:"timeouts"`
+	Qpos             []float64 `parquet:"qpos,list"`
+	Qvel             []float64 `parquet:"qvel,list"`
 }
 
 // hashingWriter writes to a file while hashing and counting the bytes.
@@ -61,8 +84,10 @@ func (hw *hashingWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// newPartWriter creates the file at path and its Parquet encoder.
-func newPartWriter(path, name string, obsDim, actDim int, o WriterOptions) (*partWriter, error) {
+// newPartWriter creates the file at path and its Parquet encoder; nq > 0
+// adds the qpos and qvel columns of nq and nv values.
+func newPartWriter(path, name string, obsDim, actDim, nq, nv int,
+	o WriterOptions) (*partWriter, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
@@ -71,21 +96,31 @@ func newPartWriter(path, name string, obsDim, actDim int, o WriterOptions) (*par
 		return nil, errors.Join(err, f.Close())
 	}
 	out := &hashingWriter{f: f, h: sha256.New()}
-	schema := parquet.NewSchema("schema", parquet.SchemaOf(parquetRow{}))
-	pw := parquet.NewGenericWriter[parquetRow](out, schema,
+	options := []parquet.WriterOption{
 		parquet.Compression(&zstd.Codec{Level: kzstd.EncoderLevelFromZstd(o.CompressionLevel)}),
 		parquet.DataPageVersion(1),
 		parquet.PageBufferSize(o.PageBytes),
 		parquet.MaxRowsPerRowGroup(int64(o.RowGroupRows)),
 		parquet.CreatedBy("offrl", "1", "parquet-go"),
-	)
-	return &partWriter{
-		name: name, path: path, f: f, out: out, pw: pw, obs: obsDim, act: actDim,
-		batch:     make([]parquetRow, 0, batchRows),
+	}
+	p := &partWriter{
+		name: name, path: path, f: f, out: out, obs: obsDim, act: actDim, nq: nq, nv: nv,
 		obsArena:  make([]float32, 0, batchRows*obsDim),
 		nextArena: make([]float32, 0, batchRows*obsDim),
 		actArena:  make([]float32, 0, batchRows*actDim),
-	}, nil
+	}
+	if nq > 0 {
+		schema := parquet.NewSchema("schema", parquet.SchemaOf(parquetStateRow{}))
+		p.spw = parquet.NewGenericWriter[parquetStateRow](out, append(options, schema)...)
+		p.sbatch = make([]parquetStateRow, 0, batchRows)
+		p.qposArena = make([]float64, 0, batchRows*nq)
+		p.qvelArena = make([]float64, 0, batchRows*nv)
+	} else {
+		schema := parquet.NewSchema("schema", parquet.SchemaOf(parquetRow{}))
+		p.pw = parquet.NewGenericWriter[parquetRow](out, append(options, schema)...)
+		p.batch = make([]parquetRow, 0, batchRows)
+	}
+	return p, nil
 }
 
 // add copies t into the batch, handing the batch to the encoder when full.
@@ -98,7 +133,7 @@ func (p *partWriter) add(t *Transition) error {
 	p.obsArena = append(p.obsArena, t.Obs...)
 	p.nextArena = append(p.nextArena, t.NextObs...)
 	p.actArena = append(p.actArena, t.Action...)
-	p.batch = append(p.batch, parquetRow{
+	row := parquetRow{
 		EpisodeID:        t.EpisodeID,
 		Step:             t.Step,
 		Observations:     p.obsArena[o : o+p.obs : o+p.obs],
@@ -107,10 +142,27 @@ func (p *partWriter) add(t *Transition) error {
 		NextObservations: p.nextArena[o : o+p.obs : o+p.obs],
 		Terminals:        t.Terminal,
 		Timeouts:         t.Timeout,
-	})
+	}
+	full := false
+	if p.nq > 0 {
+		q, v := len(p.qposArena), len(p.qvelArena)
+		p.qposArena = append(p.qposArena, t.Qpos...)
+		p.qvelArena = append(p.qvelArena, t.Qvel...)
+		p.sbatch = append(p.sbatch, parquetStateRow{
+			EpisodeID: row.EpisodeID, Step: row.Step,
+			Observations: row.Observations, Actions: row.Actions, Rewards: row.Rewards,
+			NextObservations: row.NextObservations,
+			Terminals:        row.Terminals, Timeouts: row.Timeouts,
+			Qpos: p.qposArena[q : q+p.nq : q+p.nq], Qvel: p.qvelArena[v : v+p.nv : v+p.nv],
+		})
+		full = len(p.sbatch) == cap(p.sbatch)
+	} else {
+		p.batch = append(p.batch, row)
+		full = len(p.batch) == cap(p.batch)
+	}
 	p.rows++
 	p.tally.add(t.Reward, t.Terminal, t.Timeout)
-	if len(p.batch) == cap(p.batch) {
+	if full {
 		return p.flush()
 	}
 	return nil
@@ -118,14 +170,21 @@ func (p *partWriter) add(t *Transition) error {
 
 // flush hands the batched rows to the encoder and empties the arenas.
 func (p *partWriter) flush() error {
-	if len(p.batch) == 0 {
+	var err error
+	switch {
+	case len(p.batch) > 0:
+		_, err = p.pw.Write(p.batch)
+	case len(p.sbatch) > 0:
+		_, err = p.spw.Write(p.sbatch)
+	default:
 		return nil
 	}
-	if _, err := p.pw.Write(p.batch); err != nil {
+	if err != nil {
 		return fmt.Errorf("encoding %s: %w", p.name, err)
 	}
-	p.batch = p.batch[:0]
+	p.batch, p.sbatch = p.batch[:0], p.sbatch[:0]
 	p.obsArena, p.nextArena, p.actArena = p.obsArena[:0], p.nextArena[:0], p.actArena[:0]
+	p.qposArena, p.qvelArena = p.qposArena[:0], p.qvelArena[:0]
 	return nil
 }
 
@@ -139,11 +198,15 @@ func (p *partWriter) close(meta Metadata) (shard, error) {
 	if err != nil {
 		return shard{}, err
 	}
-	for _, pair := range kv {
-		p.pw.SetKeyValueMetadata(pair[0], pair[1])
+	set, closeWriter := p.pw.SetKeyValueMetadata, p.pw.Close
+	if p.spw != nil {
+		set, closeWriter = p.spw.SetKeyValueMetadata, p.spw.Close
 	}
-	p.pw.SetKeyValueMetadata(arrowSchemaKey, arrowSchema(p.obs, p.act))
-	if err := p.pw.Close(); err != nil {
+	for _, pair := range kv {
+		set(pair[0], pair[1])
+	}
+	set(arrowSchemaKey, arrowSchema(p.obs, p.act, p.nq, p.nv))
+	if err := closeWriter(); err != nil {
 		return shard{}, fmt.Errorf("finishing %s: %w", p.name, err)
 	}
 	if err := p.f.Sync(); err != nil {

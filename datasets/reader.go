@@ -19,7 +19,9 @@ type ReadOptions struct {
 	// episode_id/step columns are INT64, with an error wrapping
 	// [ErrSchema]. Without it such columns are converted once, while
 	// decoding, to float32 and int32; a value that does not fit is an
-	// error.
+	// error. The optional qpos and qvel columns are DOUBLE by the layout
+	// and never rejected for it (a FLOAT state column, as D4RL stored
+	// it, is widened exactly).
 	Strict bool
 
 	// SkipSHA256 skips checking each part of a directory dataset against
@@ -31,6 +33,15 @@ type ReadOptions struct {
 	// Logger receives a notice for each converted column; nil means
 	// silent.
 	Logger *slog.Logger
+
+	// State also loads the optional qpos and qvel columns (the simulator
+	// state before each step) into Dataset.Qpos and Qvel, checking their
+	// lengths and values. They are float64 and, for the MuJoCo tasks,
+	// about as large as the observations twice over, so they are loaded
+	// only on request: training, which never uses them, leaves this off.
+	// Without it the columns are not decoded; their presence is still
+	// checked against the metadata's nq and nv.
+	State bool
 }
 
 // Read loads the dataset at path with default options; see [ReadWith].
@@ -124,6 +135,11 @@ func footerMetadata(pf *parquet.File, name string) (Metadata, error) {
 		return Metadata{}, errorf(ErrSchema, "%s: obs_dim %d, act_dim %d, want 0 to %d",
 			name, meta.ObsDim, meta.ActDim, MaxDim)
 	}
+	if meta.NQ < 0 || meta.NV < 0 || meta.NQ > MaxDim || meta.NV > MaxDim ||
+		(meta.NQ == 0) != (meta.NV == 0) {
+		return Metadata{}, errorf(ErrSchema, "%s: nq %d, nv %d, want both 0 or both 1 to %d",
+			name, meta.NQ, meta.NV, MaxDim)
+	}
 	return meta, nil
 }
 
@@ -152,6 +168,9 @@ func readDir(dir string, opts ReadOptions) (*Dataset, error) {
 		return nil, err
 	}
 	d := &Dataset{Meta: m.Metadata, ObsDim: m.ObsDim, ActDim: m.ActDim}
+	if opts.State {
+		d.NQ, d.NV = m.NQ, m.NV
+	}
 
 	// Check every part before decoding any, so that the sizes used to
 	// reserve memory are real, not merely claimed.
@@ -246,6 +265,10 @@ func (d *Dataset) reserve(n, fileBytes int64) {
 	d.NextObservations = grow(d.NextObservations, min(n*int64(d.ObsDim), limit))
 	d.Terminals = grow(d.Terminals, n)
 	d.Timeouts = grow(d.Timeouts, n)
+	if d.NQ > 0 {
+		d.Qpos = grow(d.Qpos, min(n*int64(d.NQ), limit))
+		d.Qvel = grow(d.Qvel, min(n*int64(d.NV), limit))
+	}
 }
 
 // grow returns s with room for n more elements.
@@ -287,10 +310,10 @@ func readPart(path, name string, d *Dataset, rowsHint int64, opts ReadOptions) (
 	if err != nil {
 		return Metadata{}, err
 	}
-	if err := agreeDims(d, &meta, name); err != nil {
+	if err := agreeDims(d, &meta, name, opts.State); err != nil {
 		return Metadata{}, err
 	}
-	specs, err := resolveColumns(pf.Root())
+	specs, err := resolveColumns(pf.Root(), &meta, opts.State)
 	if err != nil {
 		return Metadata{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -323,13 +346,19 @@ func readPart(path, name string, d *Dataset, rowsHint int64, opts ReadOptions) (
 
 // agreeDims settles the dimensions d is read with: those already in d,
 // else the file's declared ones. A disagreement is an error; zero means
-// "learn from the first row".
-func agreeDims(d *Dataset, meta *Metadata, name string) error {
-	for _, x := range []struct {
+// "learn from the first row". state says the state columns are loaded,
+// so nq and nv count too.
+func agreeDims(d *Dataset, meta *Metadata, name string, state bool) error {
+	type dim struct {
 		key  string
 		have *int
 		file int
-	}{{"obs_dim", &d.ObsDim, meta.ObsDim}, {"act_dim", &d.ActDim, meta.ActDim}} {
+	}
+	dims := []dim{{"obs_dim", &d.ObsDim, meta.ObsDim}, {"act_dim", &d.ActDim, meta.ActDim}}
+	if state {
+		dims = append(dims, dim{"nq", &d.NQ, meta.NQ}, dim{"nv", &d.NV, meta.NV})
+	}
+	for _, x := range dims {
 		switch {
 		case *x.have == 0:
 			*x.have = x.file
@@ -341,8 +370,11 @@ func agreeDims(d *Dataset, meta *Metadata, name string) error {
 	return nil
 }
 
-// resolveColumns finds the eight columns of the layout.
-func resolveColumns(root *parquet.Column) ([]columnSpec, error) {
+// resolveColumns finds the eight columns of the layout and, with state,
+// the qpos and qvel columns when the file has them (specs 8 and 9). The
+// state columns come both or neither, and must be there when meta
+// declares nq and nv, whether or not they are loaded.
+func resolveColumns(root *parquet.Column, meta *Metadata, state bool) ([]columnSpec, error) {
 	want := []struct {
 		name  string
 		list  bool
@@ -365,10 +397,33 @@ func resolveColumns(root *parquet.Column) ([]columnSpec, error) {
 		}
 		specs[i] = s
 	}
+	hasQpos, hasQvel := root.Column(colQpos) != nil, root.Column(colQvel) != nil
+	switch {
+	case hasQpos != hasQvel:
+		have, lack := colQpos, colQvel
+		if hasQvel {
+			have, lack = colQvel, colQpos
+		}
+		return nil, errorf(ErrSchema, "column %q is present but %q is missing; "+
+			"the state columns come together", have, lack)
+	case !hasQpos && meta.NQ > 0:
+		return nil, errorf(ErrSchema, "column %q is missing, but the metadata declares nq %d, nv %d",
+			colQpos, meta.NQ, meta.NV)
+	case !hasQpos || !state:
+		return specs, nil
+	}
+	for _, name := range []string{colQpos, colQvel} {
+		s, err := resolveColumn(root, name, true, parquet.Double, parquet.Float)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, s)
+	}
 	return specs, nil
 }
 
-// decodeColumns decodes the eight columns concurrently, each appending to
+// decodeColumns decodes the eight columns (ten with the state columns)
+// concurrently, each appending to
 // its own column of d, and returns the first error in column order. With
 // group nil it decodes the whole file; otherwise only that row group,
 // whose first row is row base of the file (rows in errors count from the
@@ -400,6 +455,15 @@ func decodeColumns(
 	obsDim := d.ObsDim
 	jobs := []func() error{
 		func() (err error) { d.EpisodeIDs, err = readers[0].readInt32(d.EpisodeIDs); return err },
+		func() error {
+			if len(readers) < 10 {
+				return nil
+			}
+			if err := readState(readers[8], &d.Qpos, &d.NQ, "nq", base); err != nil {
+				return err
+			}
+			return readState(readers[9], &d.Qvel, &d.NV, "nv", base)
+		},
 		func() (err error) { d.Steps, err = readers[1].readInt32(d.Steps); return err },
 		func() error {
 			if err := list(readers[2], &d.Observations, &obsDim, "obs_dim")(); err != nil {
@@ -446,6 +510,15 @@ func checkColumnRows(d *Dataset, name string, want int64, claim string) error {
 		{colNextObs, len(d.NextObservations), d.ObsDim},
 		{colTerminals, len(d.Terminals), 1},
 		{colTimeouts, len(d.Timeouts), 1},
+	}
+	if d.NQ > 0 {
+		cols = append(cols, struct {
+			name     string
+			got, dim int
+		}{colQpos, len(d.Qpos), d.NQ}, struct {
+			name     string
+			got, dim int
+		}{colQvel, len(d.Qvel), d.NV})
 	}
 	for _, c := range cols {
 		if int64(c.got) != want*int64(c.dim) {

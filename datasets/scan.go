@@ -18,7 +18,8 @@ func Scan(ctx context.Context, path string, fn func(chunk *Dataset, firstRow int
 // as for [ReadWith].
 //
 // fn receives each row group, in row order, as a *Dataset holding only
-// that group's rows, with the dataset's Meta and dimensions; firstRow is
+// that group's rows (with the state columns when opts.State is set and
+// the dataset has them), with the dataset's Meta and dimensions; firstRow is
 // the dataset row of the chunk's first row. The chunk and its slices are
 // reused for the next row group, so fn must copy what it keeps. An error
 // from fn stops the scan and is returned as is.
@@ -87,6 +88,9 @@ func (s *scanner) dir(dir string) error {
 		return err
 	}
 	s.chunk = Dataset{Meta: m.Metadata, ObsDim: m.ObsDim, ActDim: m.ActDim}
+	if s.opts.State {
+		s.chunk.NQ, s.chunk.NV = m.NQ, m.NV
+	}
 	for _, sh := range m.Shards {
 		if err := checkPartFile(filepath.Join(dir, sh.Path), &sh, s.opts.SkipSHA256); err != nil {
 			return err
@@ -152,10 +156,10 @@ func (s *scanner) part(path, name string, inDir bool) (_ Metadata, got partRows,
 	if !inDir {
 		d.Meta = meta
 	}
-	if err := agreeDims(d, &meta, name); err != nil {
+	if err := agreeDims(d, &meta, name, s.opts.State); err != nil {
 		return Metadata{}, got, err
 	}
-	specs, err := resolveColumns(pf.Root())
+	specs, err := resolveColumns(pf.Root(), &meta, s.opts.State)
 	if err != nil {
 		return Metadata{}, got, fmt.Errorf("%s: %w", name, err)
 	}
@@ -224,4 +228,5 @@ func (d *Dataset) clear() {
 	d.Observations, d.Actions = d.Observations[:0], d.Actions[:0]
 	d.Rewards, d.NextObservations = d.Rewards[:0], d.NextObservations[:0]
 	d.Terminals, d.Timeouts = d.Terminals[:0], d.Timeouts[:0]
+	d.Qpos, d.Qvel = d.Qpos[:0], d.Qvel[:0]
 }

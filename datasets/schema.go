@@ -16,6 +16,11 @@ const (
 	colNextObs   = "next_observations"
 	colTerminals = "terminals"
 	colTimeouts  = "timeouts"
+
+	// Optional: the simulator state before the step (qpos ++ qvel is
+	// what envs.StateSetter.State returns), FixedSizeList<float64>.
+	colQpos = "qpos"
+	colQvel = "qvel"
 )
 
 // columnSpec says where a top-level field's values live and how its

@@ -62,7 +62,11 @@ func checkRowOrder(d *Dataset, from int, base int64, file string, cur *cursor) e
 // lengths, finite values and row order that [Read] guarantees (for a
 // Dataset built in memory), then the metadata against the rows:
 //
-//   - obs_dim and act_dim equal the Dataset's dimensions;
+//   - obs_dim and act_dim equal the Dataset's dimensions, and nq and nv
+//     the widths of its qpos and qvel columns (a Dataset read without
+//     [ReadOptions.State] holds none, and its state columns, whose
+//     presence the reader checked, are taken as declared: read with the
+//     option, or use [ValidateStream], to check their values);
 //   - num_transitions, num_episodes, num_terminals, num_timeouts,
 //     tail_open and the return statistics and normalized score equal what
 //     the rows give (returns to a relative 1e-9);
@@ -81,6 +85,9 @@ func checkRowOrder(d *Dataset, from int, base int64, file string, cur *cursor) e
 func (d *Dataset) Validate() error {
 	if d.ObsDim < 1 || d.ActDim < 1 {
 		return errorf(ErrSchema, "dimensions %d, %d, want ≥ 1", d.ObsDim, d.ActDim)
+	}
+	if d.NQ < 0 || d.NV < 0 || (d.NQ == 0) != (d.NV == 0) {
+		return errorf(ErrSchema, "state widths nq %d, nv %d, want both 0 or both ≥ 1", d.NQ, d.NV)
 	}
 	if err := checkColumnLengths(d); err != nil {
 		return mark(ErrSchema, err)
@@ -151,6 +158,18 @@ func (d *Dataset) checkFinite() error {
 			if !finite32(x) {
 				return &ValidationError{Column: c.name, Row: int64(i / c.dim),
 					Reason: fmt.Sprintf("element %d: value %v, want a finite float32", i%c.dim, x)}
+			}
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		values []float64
+		dim    int
+	}{{colQpos, d.Qpos, d.NQ}, {colQvel, d.Qvel, d.NV}} {
+		for i, x := range c.values {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return &ValidationError{Column: c.name, Row: int64(i / c.dim),
+					Reason: fmt.Sprintf("element %d: value %v, want a finite float64", i%c.dim, x)}
 			}
 		}
 	}
@@ -238,17 +257,27 @@ func (d *Dataset) checkDerived() []error {
 	for i := range d.Len() {
 		t.add(d.Rewards[i], d.Terminals[i], d.Timeouts[i])
 	}
-	return derivedMismatches(&d.Meta, d.ObsDim, d.ActDim, &t)
+	got := dims{d.ObsDim, d.ActDim, d.NQ, d.NV}
+	if d.NQ == 0 && d.Qpos == nil && d.Qvel == nil {
+		// Read without ReadOptions.State: the reader has checked that
+		// the columns the metadata declares are there, and their values
+		// are not in memory to check.
+		got.nq, got.nv = d.Meta.NQ, d.Meta.NV
+	}
+	return derivedMismatches(&d.Meta, got, &t)
 }
+
+// dims are the widths the rows of a dataset have.
+type dims struct{ obs, act, nq, nv int }
 
 // derivedMismatches finishes t, the tally of every row of a dataset with
 // the given dimensions and stored metadata, and reports every key whose
 // stored value differs from what the rows give.
-func derivedMismatches(stored *Metadata, obsDim, actDim int, t *tally) []error {
+func derivedMismatches(stored *Metadata, got dims, t *tally) []error {
 	t.finish(stored.TailTruncated)
 	want := *stored
 	t.fill(&want)
-	want.ObsDim, want.ActDim = obsDim, actDim
+	want.ObsDim, want.ActDim, want.NQ, want.NV = got.obs, got.act, got.nq, got.nv
 
 	var errs []error
 	mismatch := func(key string, stored, rows any) {
@@ -261,6 +290,8 @@ func derivedMismatches(stored *Metadata, obsDim, actDim int, t *tally) []error {
 	}{
 		{"obs_dim", int64(stored.ObsDim), int64(want.ObsDim)},
 		{"act_dim", int64(stored.ActDim), int64(want.ActDim)},
+		{"nq", int64(stored.NQ), int64(want.NQ)},
+		{"nv", int64(stored.NV), int64(want.NV)},
 		{"num_transitions", stored.NumTransitions, want.NumTransitions},
 		{"num_episodes", stored.NumEpisodes, want.NumEpisodes},
 		{"num_terminals", stored.NumTerminals, want.NumTerminals},

@@ -8,8 +8,9 @@ import (
 	"slices"
 )
 
-// ValidateStream checks the dataset at path as [ReadWith] followed by
-// [Dataset.Validate] does, with the same rules and the same messages, but
+// ValidateStream checks the dataset at path as [ReadWith] (with
+// [ReadOptions.State], whatever opts says) followed by [Dataset.Validate]
+// does, with the same rules and the same messages, but
 // reads it one row group at a time through [ScanWith], so that its memory
 // is bounded by a row group rather than by the dataset (pitfall B26).
 // State that spans row groups is carried across them: the last row's
@@ -21,6 +22,7 @@ import (
 // whose counts then equal what the rows give.
 func ValidateStream(ctx context.Context, path string, opts ReadOptions) (Metadata, error) {
 	var v streamValidator
+	opts.State = true // the state columns are checked too
 	meta, err := ScanWith(ctx, path, opts, v.chunk)
 	if err != nil {
 		return Metadata{}, err
@@ -36,6 +38,7 @@ func ValidateStream(ctx context.Context, path string, opts ReadOptions) (Metadat
 type streamValidator struct {
 	meta           Metadata
 	obsDim, actDim int
+	nq, nv         int   // state widths read (0 without state columns)
 	rows           int64 // rows seen
 	t              tally
 
@@ -61,6 +64,7 @@ type streamValidator struct {
 func (v *streamValidator) chunk(d *Dataset, first int64) error {
 	if v.rows == 0 {
 		v.meta, v.obsDim, v.actDim = d.Meta, d.ObsDim, d.ActDim
+		v.nq, v.nv = d.NQ, d.NV
 		v.cuts = cutEnds(d.Meta.Sources)
 		v.cutTimeouts = make(map[int64]bool)
 		v.t = tally{cuts: v.cuts}
@@ -153,7 +157,7 @@ func (v *streamValidator) finish() error {
 	} else if m.MaxEpisodeSteps > 0 && v.limit != nil {
 		errs = append(errs, v.limit)
 	}
-	errs = append(errs, derivedMismatches(m, v.obsDim, v.actDim, &v.t)...)
+	errs = append(errs, derivedMismatches(m, dims{v.obsDim, v.actDim, v.nq, v.nv}, &v.t)...)
 	return errors.Join(errs...)
 }
 

@@ -75,11 +75,17 @@ type WriterOptions struct {
 
 // Transition is one row handed to a [Writer]. Append copies the slices, so
 // the caller may reuse them.
+//
+// Qpos and Qvel are the simulator state before the step (the parts of
+// envs.StateSetter.State for an environment with envs.StateLayout). They
+// are required, NQ and NV long, when the metadata sets nq and nv, and must
+// be nil otherwise.
 type Transition struct {
 	EpisodeID, Step      int32
 	Obs, Action, NextObs []float32
 	Reward               float32
 	Terminal, Timeout    bool
+	Qpos, Qvel           []float64
 }
 
 // Writer streams transitions into a dataset at a path. A path ending in
@@ -239,7 +245,7 @@ func (w *Writer) openPart() error {
 		name = partName(len(w.shards))
 		path = filepath.Join(w.tmp, name)
 	}
-	p, err := newPartWriter(path, name, w.meta.ObsDim, w.meta.ActDim, w.opts)
+	p, err := newPartWriter(path, name, w.meta.ObsDim, w.meta.ActDim, w.meta.NQ, w.meta.NV, w.opts)
 	if err != nil {
 		return err
 	}
@@ -252,7 +258,9 @@ func (w *Writer) openPart() error {
 func partName(i int) string { return fmt.Sprintf("part-%05d.parquet", i) }
 
 // Append validates t and adds it as the next row. The checks are: vector
-// lengths equal ObsDim/ActDim; every value finite; the first row has step
+// lengths equal ObsDim/ActDim (and Qpos/Qvel lengths NQ/NV when the
+// metadata sets them; without them Qpos and Qvel must be nil); every value
+// finite; the first row has step
 // 0; within an episode episode_id repeats and step grows by 1; a new
 // episode (episode_id + 1, step 0) starts only after a row with Terminal
 // or Timeout set.
@@ -338,6 +346,26 @@ func (w *Writer) check(t *Transition, file string, row int64) error {
 	}
 	if !finite32(t.Reward) {
 		return bad("rewards", "value %v, want a finite float32", t.Reward)
+	}
+	states := []struct {
+		column string
+		values []float64
+		want   int
+		dim    string
+	}{{colQpos, t.Qpos, w.meta.NQ, "nq"}, {colQvel, t.Qvel, w.meta.NV, "nv"}}
+	for _, v := range states {
+		if w.meta.NQ == 0 && v.values != nil {
+			return bad(v.column, "%d values given, but the dataset's metadata has no nq and nv "+
+				"(set them to store the simulator state)", len(v.values))
+		}
+		if len(v.values) != v.want {
+			return bad(v.column, "list length %d, want %s %d", len(v.values), v.dim, v.want)
+		}
+		for j, x := range v.values {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return bad(v.column, "element %d: value %v, want a finite float64", j, x)
+			}
+		}
 	}
 	return w.checkOrder(t, bad)
 }
@@ -494,7 +522,8 @@ func Write(path string, d *Dataset) error {
 
 // WriteWith writes d to path through a [Writer] with the given options.
 // d.Meta.ObsDim and ActDim default to d.ObsDim and d.ActDim; if both are set
-// they must agree. Column lengths must match d.Len(). On any error nothing
+// they must agree. Likewise nq and nv: the state columns are written when
+// d holds them. Column lengths must match d.Len(). On any error nothing
 // is left at path.
 func WriteWith(path string, d *Dataset, opts WriterOptions) error {
 	meta := d.Meta
@@ -508,6 +537,18 @@ func WriteWith(path string, d *Dataset, opts WriterOptions) error {
 		return fmt.Errorf("writing dataset %s: "+
 			"Meta has obs_dim %d, act_dim %d but the Dataset %d, %d",
 			path, meta.ObsDim, meta.ActDim, d.ObsDim, d.ActDim)
+	}
+	if meta.NQ == 0 && meta.NV == 0 {
+		meta.NQ, meta.NV = d.NQ, d.NV
+	}
+	if meta.NQ != d.NQ || meta.NV != d.NV {
+		hint := ""
+		if d.NQ == 0 {
+			hint = " (was it read without ReadOptions.State?)"
+		}
+		return fmt.Errorf("writing dataset %s: "+
+			"Meta has nq %d, nv %d but the Dataset %d, %d%s",
+			path, meta.NQ, meta.NV, d.NQ, d.NV, hint)
 	}
 	if err := checkColumnLengths(d); err != nil {
 		return fmt.Errorf("writing dataset %s: %w", path, err)
@@ -539,6 +580,8 @@ func checkColumnLengths(d *Dataset) error {
 		{"next_observations", len(d.NextObservations), n * d.ObsDim},
 		{"terminals", len(d.Terminals), n},
 		{"timeouts", len(d.Timeouts), n},
+		{"qpos", len(d.Qpos), n * d.NQ},
+		{"qvel", len(d.Qvel), n * d.NV},
 	}
 	for _, c := range cols {
 		if c.got != c.want {

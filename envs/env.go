@@ -57,6 +57,44 @@ type StateSetter interface {
 	SetState(state []float64) error
 }
 
+// StateLayout is implemented by environments whose [StateSetter] state
+// is a physics simulator's generalized coordinates followed by their
+// velocities: State() returns qpos ++ qvel, nq values then nv, and
+// SetState accepts the same. Datasets store the two parts as the optional
+// qpos and qvel columns (the pre-step state of every transition, as
+// D4RL's infos/qpos and infos/qvel), so that any transition can be
+// restored exactly rather than rebuilt from a float32 observation.
+//
+// StateDims returns nq and nv; nq = nv = 0 means the environment has no
+// such layout (a [TimeLimit] around one that lacks it says so). Use
+// [StateDimsOf] rather than a type assertion.
+//
+// The MuJoCo-like tasks (qpos, qvel of their model) and the point mazes
+// (qpos = (x, y), qvel = (vx, vy)) implement it. The classic-control
+// tasks (Pendulum, MountainCarContinuous) deliberately do not: D4RL
+// records no qpos/qvel for them, their state is two numbers that the
+// observation already carries, and giving them state columns would
+// change the bytes of every classic dataset already collected.
+type StateLayout interface {
+	StateDims() (nq, nv int)
+}
+
+// StateDimsOf returns env's state layout and true when env implements
+// [StateLayout] and [StateSetter] with nq ≥ 1 and nv ≥ 1; otherwise 0, 0,
+// false.
+func StateDimsOf(env Env) (nq, nv int, ok bool) {
+	l, ok1 := env.(StateLayout)
+	_, ok2 := env.(StateSetter)
+	if !ok1 || !ok2 {
+		return 0, 0, false
+	}
+	nq, nv = l.StateDims()
+	if nq < 1 || nv < 1 {
+		return 0, 0, false
+	}
+	return nq, nv, true
+}
+
 // StateRebuilder is implemented by environments whose observation
 // determines the simulator state, up to coordinates that neither the
 // dynamics nor the reward depend on, so that an episode recorded as

@@ -16,7 +16,7 @@ import (
 // wrapping [ErrNeedsReset] until Reset is called. A Step that fails (for
 // example on an invalid action) is not counted.
 //
-// TimeLimit implements [StateSetter], [StateRebuilder] and [Renderer] by
+// TimeLimit implements [StateSetter], [StateLayout], [StateRebuilder] and [Renderer] by
 // forwarding to the wrapped environment; when that environment lacks the
 // capability, the methods report it (see their docs). A TimeLimit is not
 // safe for concurrent use.
@@ -107,6 +107,16 @@ func (t *TimeLimit) State() []float64 {
 		return nil
 	}
 	return s.State()
+}
+
+// StateDims returns the wrapped environment's state layout, or 0, 0 if it
+// does not implement [StateLayout].
+func (t *TimeLimit) StateDims() (nq, nv int) {
+	l, ok := t.env.(StateLayout)
+	if !ok {
+		return 0, 0
+	}
+	return l.StateDims()
 }
 
 // SetState sets the wrapped environment's state. It neither starts an

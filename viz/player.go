@@ -202,14 +202,16 @@ func (p *Player) StepSeconds() float64 {
 // Close releases the environment.
 func (p *Player) Close() error { return p.env.Close() }
 
-// maxNormDiff returns max_i |a_i − b_i|, or +Inf if the lengths differ.
+// maxNormDiff returns max_i |a_i − b_i| with a rounded to float32 first,
+// the precision b was stored in, so that a simulation that reproduces the
+// recording exactly differs from it by 0; +Inf if the lengths differ.
 func maxNormDiff(a []float64, b []float32) float64 {
 	if len(a) != len(b) {
 		return math.Inf(1)
 	}
 	m := 0.0
 	for i, v := range a {
-		m = math.Max(m, math.Abs(v-float64(b[i])))
+		m = math.Max(m, math.Abs(float64(float32(v))-float64(b[i])))
 	}
 	return m
 }

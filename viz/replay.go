@@ -13,12 +13,17 @@ type ReplayMode string
 
 const (
 	// ReplayActions sets the simulator to the recorded start state and
-	// steps it with the recorded actions. The simulation may drift from
-	// the recording (observations are stored as float32, and contact-rich
-	// tasks amplify small differences); the heads-up line shows how far.
+	// steps it with the recorded actions. When the dataset stores the
+	// simulator state (qpos, qvel) the start is that state exactly and
+	// the simulation repeats the recording; otherwise the start is rebuilt
+	// from the float32 observation and the simulation may drift from the
+	// recording (contact-rich tasks amplify small differences). The
+	// heads-up line shows how far.
 	ReplayActions ReplayMode = "actions"
-	// ReplayStates sets the simulator to each recorded observation in turn
-	// and draws it without simulating: the recorded frames, exactly.
+	// ReplayStates sets the simulator to each recorded state in turn (the
+	// stored qpos/qvel where the dataset has them, else the state rebuilt
+	// from the recorded observation) and draws it without simulating: the
+	// recorded frames, exactly.
 	ReplayStates ReplayMode = "states"
 )
 
@@ -34,13 +39,20 @@ type Recording struct {
 	NextObservations []float32 // Len()·ObsDim
 	Terminals        []bool
 	Timeouts         []bool
+
+	// NQ, NV, Qpos and Qvel are the simulator state before each step
+	// (Len()·NQ and Len()·NV values), when the dataset stores it; nil
+	// and 0 otherwise.
+	NQ, NV     int
+	Qpos, Qvel []float64
 }
 
 // Len returns the number of recorded steps.
 func (r *Recording) Len() int { return len(r.Rewards) }
 
 // RecordingFromDataset takes episode k (0-based, in [datasets.Dataset.Episodes]
-// order) of d.
+// order) of d, with its stored simulator states when d holds them (read
+// it with [datasets.ReadOptions.State]).
 func RecordingFromDataset(d *datasets.Dataset, k int, mode ReplayMode) (*Recording, error) {
 	if mode != ReplayActions && mode != ReplayStates {
 		return nil, fmt.Errorf("viz: replay mode %q, want %q or %q", mode, ReplayActions, ReplayStates)
@@ -52,7 +64,12 @@ func RecordingFromDataset(d *datasets.Dataset, k int, mode ReplayMode) (*Recordi
 	}
 	ep := eps[k]
 	o, a := d.ObsDim, d.ActDim
+	var qpos, qvel []float64
+	if d.NQ > 0 {
+		qpos, qvel = d.Qpos[ep.Start*d.NQ:ep.End*d.NQ], d.Qvel[ep.Start*d.NV:ep.End*d.NV]
+	}
 	return &Recording{
+		NQ: d.NQ, NV: d.NV, Qpos: qpos, Qvel: qvel,
 		Name: fmt.Sprintf("%s episode %d (recorded %s)", d.Meta.DatasetID, k, mode),
 		Mode: mode, ObsDim: o, ActDim: a,
 		Observations:     d.Observations[ep.Start*o : ep.End*o],
@@ -64,9 +81,10 @@ func RecordingFromDataset(d *datasets.Dataset, k int, mode ReplayMode) (*Recordi
 	}, nil
 }
 
-// NewReplay plays rec in envID's environment. The environment must be able
-// to rebuild its state from an observation (every built-in one can);
-// otherwise NewReplay says so.
+// NewReplay plays rec in envID's environment. With recorded states, the
+// environment's state layout must match them (nq, nv); without, the
+// environment must be able to rebuild its state from an observation (every
+// built-in one can). Otherwise NewReplay says so.
 func NewReplay(envID string, rec *Recording) (*Player, error) {
 	if rec.Len() == 0 {
 		return nil, fmt.Errorf("viz: recording %q has no steps", rec.Name)
@@ -80,6 +98,16 @@ func NewReplay(envID string, rec *Recording) (*Player, error) {
 		p.Close()
 		return nil, fmt.Errorf("viz: recording %q has observations of %d and actions of %d values; %s has %d and %d",
 			rec.Name, rec.ObsDim, rec.ActDim, envID, obsDim, actDim)
+	}
+	if rec.NQ > 0 {
+		nq, nv, ok := envs.StateDimsOf(p.env)
+		if !ok || nq != rec.NQ || nv != rec.NV ||
+			len(rec.Qpos) != rec.Len()*rec.NQ || len(rec.Qvel) != rec.Len()*rec.NV {
+			p.Close()
+			return nil, fmt.Errorf("viz: recording %q has states of nq %d, nv %d (%d and %d values "+
+				"for %d steps); %s has nq %d, nv %d", rec.Name, rec.NQ, rec.NV,
+				len(rec.Qpos), len(rec.Qvel), rec.Len(), envID, nq, nv)
+		}
 	}
 	p.rec = rec
 	if err := p.Reset(); err != nil {
@@ -96,7 +124,29 @@ func (p *Player) resetReplay() error {
 		return fmt.Errorf("viz: resetting %s: %w", p.envID, err)
 	}
 	p.obs = obs
+	if p.rec.NQ > 0 {
+		return p.setRecordedState(0, p.rec.Observations[:p.rec.ObsDim], "first state")
+	}
 	return p.setObservation(p.rec.Observations[:p.rec.ObsDim], "first observation")
+}
+
+// setRecordedState sets the simulator to the stored state before step k
+// exactly; obs32 is the observation recorded for it, which the heads-up
+// line shows.
+func (p *Player) setRecordedState(k int, obs32 []float32, what string) error {
+	r := p.rec
+	state := make([]float64, 0, r.NQ+r.NV)
+	state = append(state, r.Qpos[k*r.NQ:(k+1)*r.NQ]...)
+	state = append(state, r.Qvel[k*r.NV:(k+1)*r.NV]...)
+	if err := p.env.(envs.StateSetter).SetState(state); err != nil {
+		return fmt.Errorf("viz: %q step %d, %s: %w", r.Name, p.step, what, err)
+	}
+	obs := make([]float64, len(obs32))
+	for i, v := range obs32 {
+		obs[i] = float64(v)
+	}
+	p.obs = obs
+	return nil
 }
 
 // setObservation sets the simulator to the state that obs describes.
@@ -134,7 +184,14 @@ func (p *Player) advanceReplay() error {
 		Truncated: r.Timeouts[k] || k == r.Len()-1}
 	switch r.Mode {
 	case ReplayStates:
-		if err := p.setObservation(next, "next observation"); err != nil {
+		var err error
+		if r.NQ > 0 && k+1 < r.Len() {
+			// The state after step k is the one stored before step k+1.
+			err = p.setRecordedState(k+1, next, "next state")
+		} else {
+			err = p.setObservation(next, "next observation")
+		}
+		if err != nil {
 			return err
 		}
 		res.Obs = p.obs

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 
 	"offrl/collect"
 	"offrl/datasets"
+	"offrl/envs"
+	"offrl/envs/registry"
 )
 
 var (
@@ -121,5 +124,169 @@ func TestReplayRefusesWhatItCannotShow(t *testing.T) {
 	rec.Observations[0] = float32(math.NaN())
 	if _, err := NewReplay("Pendulum-v1", rec); err == nil || !strings.Contains(err.Error(), "first observation") {
 		t.Fatalf("NaN start: %v", err)
+	}
+}
+
+// hopperDataset collects 3,000 Hopper random transitions with their
+// simulator states.
+func hopperDataset(t *testing.T) *datasets.Dataset {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hopper-random-v0.parquet")
+	if _, err := collect.Run(context.Background(), collect.Options{EnvID: "Hopper-v4",
+		Kind: "random", Steps: 3000, Seed: 2, Out: path}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := datasets.ReadWith(path, datasets.ReadOptions{State: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.NQ == 0 {
+		t.Fatal("the Hopper dataset has no state columns")
+	}
+	return d
+}
+
+// longestEpisode returns the index of d's longest episode.
+func longestEpisode(d *datasets.Dataset) int {
+	best, n := 0, 0
+	for k, ep := range d.Episodes() {
+		if ep.End-ep.Start > n {
+			best, n = k, ep.End-ep.Start
+		}
+	}
+	return best
+}
+
+// Replaying a collected Hopper episode's actions from the stored state
+// repeats it to float32 rounding at every step. (The stored actions are
+// the float32 rounding of those stepped, so it cannot be exact here; see
+// TestReplayFromStoredStateIsExact.)
+func TestReplayFromStoredStateFollowsTheRecording(t *testing.T) {
+	d := hopperDataset(t)
+	k := longestEpisode(d)
+	rec, err := RecordingFromDataset(d, k, ReplayActions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.NQ != 6 || len(rec.Qpos) != rec.Len()*6 {
+		t.Fatalf("recording carries nq %d and %d qpos values for %d steps", rec.NQ, len(rec.Qpos), rec.Len())
+	}
+	if drift := replayDrift(t, rec); drift > 1e-5 {
+		t.Fatalf("drift %.3g over %d steps from the stored state, want float32 rounding", drift, rec.Len())
+	}
+}
+
+// hopperRollout records an episode of Hopper as a dataset would store it,
+// with actions that float32 holds exactly, so that a replay steps the very
+// actions of the recording: qpos/qvel before each step, observations and
+// rewards rounded to float32.
+func hopperRollout(t *testing.T, steps int) *Recording {
+	t.Helper()
+	env, err := registry.Make("Hopper-v4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	obs, _, err := env.Reset(11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(11, 0))
+	rec := &Recording{Name: "hopper rollout", Mode: ReplayActions, ObsDim: 11, ActDim: 3, NQ: 6, NV: 6}
+	act := make([]float64, 3)
+	for range steps {
+		s := env.(envs.StateSetter).State()
+		rec.Qpos, rec.Qvel = append(rec.Qpos, s[:6]...), append(rec.Qvel, s[6:]...)
+		for j := range act {
+			act[j] = float64(float32(0.4 * (2*rng.Float64() - 1)))
+			rec.Actions = append(rec.Actions, float32(act[j]))
+		}
+		st, err := env.Step(act)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range obs {
+			rec.Observations = append(rec.Observations, float32(obs[j]))
+			rec.NextObservations = append(rec.NextObservations, float32(st.Obs[j]))
+		}
+		rec.Rewards = append(rec.Rewards, float32(st.Reward))
+		rec.Terminals = append(rec.Terminals, st.Terminated)
+		rec.Timeouts = append(rec.Timeouts, st.Truncated)
+		obs = st.Obs
+		if st.Terminated || st.Truncated {
+			break
+		}
+	}
+	return rec
+}
+
+// With the very actions recorded, a replay from the stored state has zero
+// drift at every step, while one from the state rebuilt from the float32
+// observation drifts (the observation rounds the velocities and omits x).
+func TestReplayFromStoredStateIsExact(t *testing.T) {
+	rec := hopperRollout(t, 400)
+	if rec.Len() < 50 {
+		t.Fatalf("the rollout lasted %d steps; want a longer one to measure drift", rec.Len())
+	}
+	exact := replayDrift(t, rec)
+	rebuilt := *rec
+	rebuilt.NQ, rebuilt.NV, rebuilt.Qpos, rebuilt.Qvel = 0, 0, nil, nil
+	approx := replayDrift(t, &rebuilt)
+	t.Logf("%d steps: drift %.3g from the stored state, %.3g from the observation",
+		rec.Len(), exact, approx)
+	if exact != 0 || approx == 0 {
+		t.Fatalf("drift %.3g from the stored state, %.3g from the observation; want 0 and more than 0",
+			exact, approx)
+	}
+}
+
+// replayDrift replays rec's actions to the end and returns the drift.
+func replayDrift(t *testing.T, rec *Recording) float64 {
+	t.Helper()
+	p, err := NewReplay("Hopper-v4", rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	replayAll(t, p)
+	if p.Step() != rec.Len() {
+		t.Fatalf("replayed %d steps of %d (%s)", p.Step(), rec.Len(), p.Status())
+	}
+	return p.Drift()
+}
+
+// Replaying states sets each stored state exactly: the simulator holds the
+// recorded qpos/qvel of the next row after every step.
+func TestReplayOfStoredStates(t *testing.T) {
+	d := hopperDataset(t)
+	k := longestEpisode(d)
+	rec, err := RecordingFromDataset(d, k, ReplayStates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewReplay(d.Meta.EnvID, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for s := 0; s+1 < rec.Len(); s++ {
+		if err := p.Advance(); err != nil {
+			t.Fatal(err)
+		}
+		got := p.env.(envs.StateSetter).State()
+		for j := range rec.NQ {
+			if got[j] != rec.Qpos[(s+1)*rec.NQ+j] {
+				t.Fatalf("after step %d qpos %v, recorded %v", s+1, got[:rec.NQ],
+					rec.Qpos[(s+1)*rec.NQ:(s+2)*rec.NQ])
+			}
+		}
+	}
+	bad := *rec
+	bad.Qpos = bad.Qpos[:len(bad.Qpos)-1]
+	if _, err := NewReplay("Hopper-v4", &bad); err == nil || !strings.Contains(err.Error(), "nq 6") {
+		t.Fatalf("recording with a short qpos: %v", err)
+	}
+	if _, err := NewReplay("Walker2d-v4", rec); err == nil {
+		t.Fatal("a Hopper recording replayed in Walker2d")
 	}
 }

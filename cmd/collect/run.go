@@ -21,7 +21,8 @@ const usage = `Usage: collect --env ID --kind KIND --steps N [--seed S] [--out P
 
 Rolls a behaviour policy through an environment and writes exactly N
 transitions as a D4RL-style dataset: columns observations, actions,
-rewards, next_observations, terminals, timeouts (plus episode_id, step), with
+rewards, next_observations, terminals, timeouts (plus episode_id, step, and
+for the physics tasks qpos and qvel, the simulator state before each step), with
 the metadata (env, kind, policy, seed, reference scores, return statistics)
 in the Parquet footer. A PATH ending in .parquet is one self-contained file;
 any other PATH is a dataset directory (manifest.json + part-NNNNN.parquet

@@ -14,8 +14,9 @@ import (
 const headUsage = `Usage: dataset head PATH [-n 5] [--offset K]
 
 Prints transitions K to K+n-1 of a dataset, one block per row: episode_id,
-step, obs, action, reward, next_obs, terminal and timeout, with floats to 4
-significant digits. Rows past the end are not printed. Only the row
+step, obs, action, reward, next_obs, terminal and timeout (and qpos and
+qvel, the simulator state before the step, when the dataset stores them),
+with floats to 4 significant digits. Rows past the end are not printed. Only the row
 groups up to the last row printed are read (a directory's parts are all
 checked against their SHA-256 first).
 
@@ -66,6 +67,10 @@ func runHead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  reward    %.4g\n", d.Rewards[k])
 		fmt.Fprintf(stdout, "  next_obs  %s\n", floats(d.NextObservations[k*o:(k+1)*o]))
 		fmt.Fprintf(stdout, "  terminal  %v  timeout %v\n", d.Terminals[k], d.Timeouts[k])
+		if d.NQ > 0 {
+			fmt.Fprintf(stdout, "  qpos      %s\n", floats(d.Qpos[k*d.NQ:(k+1)*d.NQ]))
+			fmt.Fprintf(stdout, "  qvel      %s\n", floats(d.Qvel[k*d.NV:(k+1)*d.NV]))
+		}
 	}
 	return cli.ExitOK
 }
@@ -81,8 +86,8 @@ func readRows(ctx context.Context, path string, offset, n int64) (*datasets.Data
 	out := &datasets.Dataset{}
 	end := offset + n
 	var rows int64
-	_, err := datasets.Scan(ctx, path, func(c *datasets.Dataset, first int64) error {
-		out.ObsDim, out.ActDim = c.ObsDim, c.ActDim
+	_, err := datasets.ScanWith(ctx, path, datasets.ReadOptions{State: true}, func(c *datasets.Dataset, first int64) error {
+		out.ObsDim, out.ActDim, out.NQ, out.NV = c.ObsDim, c.ActDim, c.NQ, c.NV
 		rows = first + int64(c.Len())
 		lo, hi := max(offset, first)-first, min(end, rows)-first
 		if lo < hi {
@@ -95,6 +100,9 @@ func readRows(ctx context.Context, path string, offset, n int64) (*datasets.Data
 			out.NextObservations = append(out.NextObservations, c.NextObservations[lo*o:hi*o]...)
 			out.Terminals = append(out.Terminals, c.Terminals[lo:hi]...)
 			out.Timeouts = append(out.Timeouts, c.Timeouts[lo:hi]...)
+			q, v := int64(c.NQ), int64(c.NV)
+			out.Qpos = append(out.Qpos, c.Qpos[lo*q:hi*q]...)
+			out.Qvel = append(out.Qvel, c.Qvel[lo*v:hi*v]...)
 		}
 		if rows >= end && rows > offset {
 			return errEnough
@@ -108,7 +116,7 @@ func readRows(ctx context.Context, path string, offset, n int64) (*datasets.Data
 }
 
 // floats formats a vector as [x y z] with 4 significant digits each.
-func floats(v []float32) string {
+func floats[T float32 | float64](v []T) string {
 	s := make([]string, len(v))
 	for i, x := range v {
 		s[i] = fmt.Sprintf("%.4g", x)

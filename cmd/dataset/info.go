@@ -249,6 +249,10 @@ func printInfo(w io.Writer, r info) {
 	fmt.Fprintf(w, "env_id:             %s\n", m.EnvID)
 	fmt.Fprintf(w, "dataset_kind:       %s\n", m.DatasetKind)
 	fmt.Fprintf(w, "obs_dim, act_dim:   %d, %d\n", m.ObsDim, m.ActDim)
+	if m.NQ > 0 {
+		fmt.Fprintf(w, "state (nq, nv):     %d, %d (qpos, qvel float64 before each step)\n",
+			m.NQ, m.NV)
+	}
 	fmt.Fprintf(w, "action_low:         %v\n", m.ActionLow)
 	fmt.Fprintf(w, "action_high:        %v\n", m.ActionHigh)
 	fmt.Fprintf(w, "max_episode_steps:  %d\n", m.MaxEpisodeSteps)

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"offrl/datasets"
+	"offrl/envs"
+	"offrl/envs/registry"
 	"offrl/internal/cli"
 )
 
@@ -18,7 +20,10 @@ SHA-256 against the manifest, list lengths, finite values and row order),
 then checks its metadata against the rows: counts, return statistics,
 tail flags, and max_episode_steps (no episode longer; every time-limit
 timeout at exactly that length, except a budget-cut last episode and the
-cut tails of merged sources). Rows are read one row group at a time, so
+cut tails of merged sources). The optional qpos/qvel state columns are
+checked too (lengths nq/nv, finite values), and when env_id names a
+registered environment, nq and nv must be that environment's state
+layout. Rows are read one row group at a time, so
 memory stays bounded by a row group rather than by the dataset.
 
 Prints "ok PATH (N rows, E episodes)" for a dataset that passes and one
@@ -56,6 +61,9 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stderr, "dataset validate: interrupted\n")
 			return cli.ExitInterrupted
 		}
+		if err == nil {
+			err = stateAgreesWithEnv(path, &meta)
+		}
 		if err != nil {
 			code = cli.ExitFailed
 			for _, line := range faults(err) {
@@ -69,6 +77,36 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stdout, "ok %s (%d rows, %d episodes)\n", path, meta.NumTransitions, meta.NumEpisodes)
 	}
 	return code
+}
+
+// stateAgreesWithEnv checks a dataset's nq and nv against the state
+// layout of the environment its env_id names, when that environment is
+// registered (data of other environments cannot be checked, and passes).
+// A dataset without state columns passes: they are optional.
+func stateAgreesWithEnv(path string, meta *datasets.Metadata) error {
+	if meta.NQ == 0 {
+		return nil
+	}
+	if _, err := registry.Lookup(meta.EnvID); err != nil {
+		return nil
+	}
+	env, err := registry.Make(meta.EnvID)
+	if err != nil {
+		return fmt.Errorf("making %s to check nq and nv: %w", meta.EnvID, err)
+	}
+	defer env.Close()
+	nq, nv, ok := envs.StateDimsOf(env)
+	switch {
+	case !ok:
+		return &datasets.ValidationError{File: path, Column: "nq", Row: -1,
+			Reason: fmt.Sprintf("value %d, but %s has no qpos/qvel state layout",
+				meta.NQ, meta.EnvID)}
+	case nq != meta.NQ || nv != meta.NV:
+		return &datasets.ValidationError{File: path, Column: "nq", Row: -1,
+			Reason: fmt.Sprintf("nq %d, nv %d, but %s has nq %d, nv %d",
+				meta.NQ, meta.NV, meta.EnvID, nq, nv)}
+	}
+	return nil
 }
 
 // faults splits an error into one line per fault: the parts of a joined

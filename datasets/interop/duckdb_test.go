@@ -22,6 +22,8 @@ type duckStats struct {
 	Timeouts        int64                `json:"timeouts"`
 	Lengths         map[string][2]*int64 `json:"lengths"`
 	SumObservations float64              `json:"sum_observations"`
+	SumQpos         float64              `json:"sum_qpos"` // 0 without state columns
+	SumQvel         float64              `json:"sum_qvel"`
 	Episodes        int64                `json:"episodes"`
 	Metadata        map[string]string    `json:"metadata"`
 	Files           int                  `json:"files"`
@@ -99,6 +101,17 @@ func ours(d *datasets.Dataset) duckStats {
 	s.Lengths["observations"] = [2]*int64{&obs, &obs}
 	s.Lengths["actions"] = [2]*int64{&act, &act}
 	s.Lengths["next_observations"] = [2]*int64{&obs, &obs}
+	if d.NQ > 0 {
+		nq, nv := int64(d.NQ), int64(d.NV)
+		s.Lengths["qpos"] = [2]*int64{&nq, &nq}
+		s.Lengths["qvel"] = [2]*int64{&nv, &nv}
+		for _, x := range d.Qpos {
+			s.SumQpos += x
+		}
+		for _, x := range d.Qvel {
+			s.SumQvel += x
+		}
+	}
 	return s
 }
 
@@ -126,10 +139,17 @@ func compare(t *testing.T, name string, duck, want duckStats) {
 	}{
 		{"sum of rewards", duck.SumRewards, want.SumRewards},
 		{"sum of observations", duck.SumObservations, want.SumObservations},
+		{"sum of qpos", duck.SumQpos, want.SumQpos},
+		{"sum of qvel", duck.SumQvel, want.SumQvel},
 	}
 	for _, c := range sums {
 		if !close(c.got, c.want) {
 			t.Errorf("%s: DuckDB %s = %.10g, our reader %.10g", name, c.what, c.got, c.want)
+		}
+	}
+	for col := range duck.Lengths {
+		if _, ok := want.Lengths[col]; !ok {
+			t.Errorf("%s: DuckDB sees column %s, our reader does not", name, col)
 		}
 	}
 	for col, w := range want.Lengths {

@@ -69,7 +69,7 @@ func synthetic(lengths []int, obsDim, actDim int, seed uint64) *datasets.Dataset
 // included.
 func checkDataset(t *testing.T, path, file string, firstPart string) {
 	t.Helper()
-	d, err := datasets.Read(path)
+	d, err := datasets.ReadWith(path, datasets.ReadOptions{State: true})
 	if err != nil {
 		t.Fatalf("our reader: %v", err)
 	}
@@ -133,8 +133,15 @@ func TestPartsGlobKeepsManifestOrder(t *testing.T) {
 
 func TestCollectedDatasetsAgreeWithDuckDB(t *testing.T) {
 	duckdbScript(t)
-	for _, env := range []string{"Pendulum-v1", "MountainCarContinuous-v0"} {
-		for _, kind := range collect.Kinds {
+	// Hopper and the maze store the qpos/qvel state columns too; Hopper
+	// has no scripted behaviour policy beyond random, and the maze's
+	// expert is the waypoint controller's long run.
+	kinds := map[string][]string{
+		"Pendulum-v1": collect.Kinds, "MountainCarContinuous-v0": collect.Kinds,
+		"Hopper-v4": {"random"}, "maze2d-umaze-v1": {"random", "expert"},
+	}
+	for _, env := range []string{"Pendulum-v1", "MountainCarContinuous-v0", "Hopper-v4", "maze2d-umaze-v1"} {
+		for _, kind := range kinds[env] {
 			t.Run(env+"/"+kind, func(t *testing.T) {
 				t.Parallel()
 				out := filepath.Join(t.TempDir(), "d.parquet")

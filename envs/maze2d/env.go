@@ -195,6 +195,11 @@ func (e *Env) Close() error { return nil }
 // State returns [x, y, vx, vy] in a new slice.
 func (e *Env) State() []float64 { return e.observation() }
 
+// StateDims returns 2, 2: State is qpos = (x, y) followed by qvel =
+// (vx, vy), the layout of D4RL's point-maze infos/qpos and infos/qvel. It
+// implements [envs.StateLayout].
+func (e *Env) StateDims() (nq, nv int) { return 2, 2 }
+
 // SetState sets [x, y, vx, vy] and evaluates the dynamics (D4RL
 // set_state). A velocity above MaxSpeed is kept until the next Step clips
 // it. SetState does not start an episode: Step still needs a Reset first.

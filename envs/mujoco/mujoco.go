@@ -147,6 +147,10 @@ func (b *base) State() []float64 {
 	return append(s, b.d.Qvel...)
 }
 
+// StateDims returns the model's nq and nv: State is qpos (nq values)
+// followed by qvel (nv values). It implements [envs.StateLayout].
+func (b *base) StateDims() (nq, nv int) { return b.m.Nq, b.m.Nv }
+
 // SetState sets qpos and qvel from state (qpos ++ qvel) and evaluates the
 // dynamics there, as Gymnasium's MujocoEnv.set_state does (mj_resetData,
 // copy, mj_forward). It does not start an episode. A wrong length, a

@@ -241,3 +241,38 @@ func TestEveryIDRebuildsState(t *testing.T) {
 		})
 	}
 }
+
+// Every registered physics task reports its qpos/qvel layout through the
+// time limit, matching the length of its state; classic control reports
+// none (D4RL stores no qpos/qvel for it; see envs.StateLayout).
+func TestStateLayouts(t *testing.T) {
+	for _, id := range registry.IDs() {
+		t.Run(id, func(t *testing.T) {
+			env, err := registry.Make(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer env.Close()
+			nq, nv, ok := envs.StateDimsOf(env)
+			classic := strings.HasPrefix(id, "Pendulum") || strings.HasPrefix(id, "MountainCar")
+			if classic {
+				if ok {
+					t.Fatalf("%s reports nq %d, nv %d; classic control has no state layout", id, nq, nv)
+				}
+				return
+			}
+			if !ok {
+				t.Fatalf("%s has no state layout", id)
+			}
+			if _, _, err := env.Reset(1); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(env.(envs.StateSetter).State()); n != nq+nv {
+				t.Fatalf("%s: nq %d + nv %d, but State has %d values", id, nq, nv, n)
+			}
+			if strings.HasPrefix(id, "maze2d") && (nq != 2 || nv != 2) {
+				t.Fatalf("%s: nq %d, nv %d, want 2, 2", id, nq, nv)
+			}
+		})
+	}
+}

@@ -6,6 +6,8 @@
 //
 // --keys adds the rows' (episode_id, step, rewards) in the order DuckDB
 // returns them, to check that a glob over the parts keeps manifest order.
+// When the input has the optional state columns (qpos, qvel), their list
+// lengths and sums (sum_qpos, sum_qvel) are added too.
 // Exit status 1 when DuckDB cannot read the input, 2 on bad usage.
 import path from 'node:path';
 import { all, connect, quote } from './duck.mjs';
@@ -49,6 +51,16 @@ async function main() {
   vectors.forEach((c, i) => {
     out.lengths[c] = [number(row[4 + 2 * i]), number(row[5 + 2 * i])];
   });
+
+  // The optional state columns, FixedSizeList<float64> in the Arrow
+  // schema, LIST<DOUBLE> in the Parquet schema.
+  const names = (await all(conn, 'SELECT column_name FROM (DESCRIBE t)')).map((r) => r[0]);
+  for (const c of ['qpos', 'qvel']) {
+    if (!names.includes(c)) continue;
+    const [s] = await all(conn, `SELECT min(len(${c})), max(len(${c})), sum(list_sum(${c}::DOUBLE[])) FROM t`);
+    out.lengths[c] = [number(s[0]), number(s[1])];
+    out[`sum_${c}`] = number(s[2]) ?? 0;
+  }
 
   // The metadata of the first file, and how many files disagree with it.
   const kv = await all(conn, `SELECT file_name, decode(key), decode(value)

@@ -220,7 +220,9 @@ func newPlayer(f *flags) (*viz.Player, error) {
 		if err != nil {
 			return nil, cli.Usage(fmt.Errorf("--dataset: %w", err))
 		}
-		d, err := datasets.Read(path)
+		// The state columns, where the dataset has them, let the replay
+		// start from the exact recorded state.
+		d, err := datasets.ReadWith(path, datasets.ReadOptions{State: true})
 		if err != nil {
 			return nil, err
 		}
