@@ -10,6 +10,11 @@
 // mazes) also get their simulator state before each step, float64 and
 // unrounded, in the qpos and qvel columns, so that any transition can be
 // restored exactly; classic control has no such columns.
+//
+// A collection can be split into shards that separate processes collect
+// (Options.Shard of Options.Shards, each with its own derived seed) and
+// [RunShards] joins into one dataset, byte-identical to one process
+// collecting every shard; shard.go describes the seeds and the layout.
 package collect
 
 import (
@@ -62,6 +67,16 @@ type Options struct {
 	Logger  *slog.Logger
 	// OnProgress is called as transitions are written.
 	OnProgress func(done, total int)
+
+	// Shards > 0 splits the collection into Shards shards, and Run then
+	// collects only shard number Shard (0 ≤ Shard < Shards) into
+	// [ShardDir](Out, Shard, Shards); [RunShards] collects the others and
+	// joins them into Out. See shard.go for the seeds and the layout.
+	Shard, Shards int
+
+	// shard, set by runShard, marks the collection of one shard: its
+	// metadata records where it belongs.
+	shard *shardInfo
 }
 
 // Summary describes a collected dataset.
@@ -76,6 +91,10 @@ type Summary struct {
 	ReturnMean       float64
 	NormalizedScore  float64
 	Bytes            int64
+	// Existing is set when Run found the shard it was asked for already
+	// collected by an earlier run with the same options, checked it and
+	// collected nothing.
+	Existing bool
 }
 
 // DatasetID returns the name of the dataset Run collects for an
@@ -93,7 +112,12 @@ func DatasetID(envID, kind string) (string, error) {
 // seeds, and evaluations (which use seed+100+i), never share initial
 // states by construction.
 func EpisodeSeed(s uint64, e int) uint64 {
-	z := s + 0x9e3779b97f4a7c15*uint64(e+1)
+	return splitmix64(s + 0x9e3779b97f4a7c15*uint64(e+1))
+}
+
+// splitmix64 is the output function of SplitMix64 (Steele, Lea and Flood
+// 2014): a bijection of 64-bit words that scatters nearby inputs.
+func splitmix64(z uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
@@ -123,10 +147,17 @@ func EpisodeSeed(s uint64, e int) uint64 {
 // longRun. It is resumable too, by replaying the run up to the last
 // finished part. Random maze data stays episodic.
 //
+// With opts.Shards > 0, Run collects one shard of a sharded collection
+// instead (see shard.go and [RunShards]); a shard already collected with
+// the same options is checked and left as it is.
+//
 // Limitation: two collections into the same Out at once share one
 // partial directory and spoil each other's parts; nothing locks it, so
 // run one collection per output path at a time.
 func Run(ctx context.Context, opts Options) (Summary, error) {
+	if opts.Shards > 0 && opts.shard == nil {
+		return runShard(ctx, opts)
+	}
 	if err := opts.validate(); err != nil {
 		return Summary{}, err
 	}
@@ -454,6 +485,9 @@ func metadata(opts Options, spec registry.Spec, env envs.Env, ref policies.Refer
 			"reset_rule":  "one reset with splitmix64(base + 0x9e3779b97f4a7c15)",
 			"target_rule": "PCG(base, 0x676f616c)"}
 		meaning, truncated = datasets.TimeoutsGoalSwitch, true
+	}
+	if opts.shard != nil {
+		seed["shard"] = *opts.shard
 	}
 	as := env.ActionSpace()
 	nq, nv, _ := envs.StateDimsOf(env) // 0, 0: no state columns

@@ -25,6 +25,10 @@ type MergeOptions struct {
 	// Command is recorded as the metadata key command.
 	Command string
 
+	// CreatedAt and CreatedBy, when not empty, are recorded as created_at
+	// and created_by; empty ones get the [NewWriter] defaults.
+	CreatedAt, CreatedBy string
+
 	// Writer lays out the output, as for [NewWriter].
 	Writer WriterOptions
 }
@@ -119,6 +123,7 @@ func mergedMetadata(sources []string, opts MergeOptions) (Metadata, error) {
 	first := metas[0]
 	meta := Metadata{
 		DatasetID: opts.DatasetID, DatasetKind: opts.Kind, Command: opts.Command,
+		CreatedAt: opts.CreatedAt, CreatedBy: opts.CreatedBy,
 		EnvID: first.EnvID, EnvVersion: first.EnvVersion,
 		ObsDim: first.ObsDim, ActDim: first.ActDim, NQ: first.NQ, NV: first.NV,
 		ActionLow: first.ActionLow, ActionHigh: first.ActionHigh,

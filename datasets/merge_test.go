@@ -389,3 +389,26 @@ func TestMerge_Cancelled(t *testing.T) {
 		t.Errorf("a cancelled merge left %v behind", names)
 	}
 }
+
+// MergeOptions.CreatedAt and CreatedBy are recorded as given; left empty,
+// a reproducible merge records no time and the default creator.
+func TestMerge_CreatedFields(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.parquet")
+	mergeSource(t, a, "medium", 3, false, false, 5, 2)
+	for _, c := range []struct{ at, by, wantAt, wantBy string }{
+		{"2026-01-02T03:04:05Z", "offrl 9.9", "2026-01-02T03:04:05Z", "offrl 9.9"},
+		{"", "", "", "offrl"},
+	} {
+		out := filepath.Join(dir, "m"+c.by+".parquet")
+		meta, err := Merge(context.Background(), out, []string{a}, MergeOptions{
+			CreatedAt: c.at, CreatedBy: c.by, Writer: WriterOptions{Reproducible: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta.CreatedAt != c.wantAt || meta.CreatedBy != c.wantBy {
+			t.Errorf("created_at %q, created_by %q; want %q, %q",
+				meta.CreatedAt, meta.CreatedBy, c.wantAt, c.wantBy)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"offrl/collect"
@@ -18,6 +19,7 @@ import (
 )
 
 const usage = `Usage: collect --env ID --kind KIND --steps N [--seed S] [--out PATH] [--part-rows R]
+                [--shard I/N | --shards N [--merge]]
 
 Rolls a behaviour policy through an environment and writes exactly N
 transitions as a D4RL-style dataset: columns observations, actions,
@@ -38,12 +40,24 @@ rerun with other --env, --kind, --steps, --seed or --part-rows is refused
 (remove PATH.partial/ to start afresh). A single .parquet file cannot
 resume: an interrupted one is discarded and a rerun starts from the start.
 
+Sharding: --shard I/N collects shard I (0 to N-1) of the collection,
+about steps/N transitions from its own seed derived from --seed and I, into
+PATH.shards/shard-IIIII-of-NNNNN/ (a dataset directory, resumable like any
+other): run one process per shard, e.g. as a Kubernetes Indexed Job or a
+Slurm array (see deploy/README.md). --shards N with the same flags then collects, one after another,
+the shards not there yet and joins all N into PATH; with --merge it only
+joins, and a missing shard is an error. Either way PATH is byte-identical
+to a single --shards N run. A finished shard run again is checked and
+kept. PATH must be a directory; medium-expert cannot be sharded.
+
 Kinds: random (uniform actions), medium (normalised score about 33),
 expert (scripted controller), medium-expert (the medium policy's complete
 episodes within the first N/2 transitions, then the expert's up to N).
 
-Example:
+Examples:
   go run ./cmd/collect --env Pendulum-v1 --kind medium --steps 100000 --seed 0 --out pendulum-medium.parquet
+  collect --env Hopper-v4 --kind random --steps 1000000 --out data/hopper-random-v0 --shard 3/8
+  collect --env Hopper-v4 --kind random --steps 1000000 --out data/hopper-random-v0 --shards 8 --merge
 
 Environments: %s
 
@@ -74,6 +88,10 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	dataDir := fs.String("data-dir", "", "dataset cache used when --out is not given (default $OFFRL_DATA_DIR or ~/.cache/offrl/datasets)")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	asJSON := fs.Bool("json", false, "print the summary as JSON on stdout")
+	var shard shardFlag
+	fs.Var(&shard, "shard", "collect only shard I/N (0 ≤ I < N) into PATH.shards/, e.g. 3/8")
+	shards := fs.Int("shards", 0, "collect the shards of an N-shard collection not there yet, one after another, and join them into PATH")
+	merge := fs.Bool("merge", false, "with --shards: only join the shards; a missing one is an error")
 	logLevel := new(slog.Level)
 	fs.TextVar(logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	help, err := cli.Parse(fs, args, stdout)
@@ -98,6 +116,10 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 		fmt.Fprintf(stderr, "collect: %v\n", err)
 		return cli.ExitUsage
 	}
+	if err := checkSharding(shard, *shards, *merge, *out, *kind, *steps); err != nil {
+		fmt.Fprintf(stderr, "collect: %v\n", err)
+		return cli.ExitUsage
+	}
 	if *out == "" {
 		id, _ := collect.DatasetID(*env, *kind)
 		dir := *dataDir
@@ -115,18 +137,34 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	if pace != nil {
 		onProgress = func(done, total int) { progress.Update(done, total); pace() }
 	}
-	sum, err := collect.Run(ctx, collect.Options{
+	opts := collect.Options{
 		EnvID: *env, Kind: *kind, Steps: *steps, Seed: *seed, Out: *out, Overwrite: *overwrite,
 		PartRows: *partRows, Command: "collect " + strings.Join(args, " "), Logger: log,
-		OnProgress: onProgress,
-	})
+		OnProgress: onProgress, Shard: shard.index, Shards: shard.count,
+	}
+	var sum collect.Summary
+	if *shards > 0 {
+		opts.Shards = *shards
+		sum, err = collect.RunShards(ctx, opts, !*merge)
+	} else {
+		sum, err = collect.Run(ctx, opts)
+	}
 	progress.Close()
 	if err != nil {
 		if ctx.Err() != nil {
 			if err != ctx.Err() { // more than the interruption went wrong
 				fmt.Fprintf(stderr, "collect: %v\n", err)
 			}
-			fmt.Fprintf(stderr, "collect: %s\n", resumeHint(*out))
+			hint := resumeHint(*out)
+			switch {
+			case shard.set:
+				hint = resumeHint(collect.ShardDir(*out, shard.index, shard.count))
+			case *shards > 0:
+				hint = "interrupted; finished shards and the finished parts of an unfinished " +
+					"one are kept in " + collect.ShardsDir(*out) + "; rerunning the same command " +
+					"resumes from there"
+			}
+			fmt.Fprintf(stderr, "collect: %s\n", hint)
 			return cli.ExitInterrupted
 		}
 		fmt.Fprintf(stderr, "collect: %v\n", err)
@@ -140,11 +178,15 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 			"path": sum.Path, "dataset_id": sum.DatasetID, "episodes": sum.Episodes,
 			"complete_episodes": sum.CompleteEpisodes,
 			"transitions":       sum.Transitions, "return_mean": sum.ReturnMean,
-			"normalized_score": sum.NormalizedScore, "bytes": sum.Bytes}, "", "  ")
+			"normalized_score": sum.NormalizedScore, "bytes": sum.Bytes,
+			"already_collected": sum.Existing}, "", "  ")
 		fmt.Fprintln(stdout, string(js))
 		return cli.ExitOK
 	}
 	fmt.Fprintf(stdout, "dataset:           %s (%s)\n", sum.Path, sum.DatasetID)
+	if sum.Existing {
+		fmt.Fprintf(stdout, "shard:             %s already collected (checked, kept)\n", shard.String())
+	}
 	fmt.Fprintf(stdout, "episodes:          %d (%d complete)\n", sum.Episodes, sum.CompleteEpisodes)
 	fmt.Fprintf(stdout, "transitions:       %d\n", sum.Transitions)
 	if sum.CompleteEpisodes == 0 {
@@ -194,4 +236,62 @@ func checkFlags(env, kind string, steps int) error {
 		}
 	}
 	return fmt.Errorf("--kind %q, want one of %s", kind, strings.Join(collect.Kinds, ", "))
+}
+
+// shardFlag is the value of --shard: "I/N", shard I of N.
+type shardFlag struct {
+	index, count int
+	set          bool
+}
+
+func (f *shardFlag) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", f.index, f.count)
+}
+
+// Set parses "I/N" with 0 ≤ I < N ≤ collect.MaxShards.
+func (f *shardFlag) Set(s string) error {
+	a, b, ok := strings.Cut(s, "/")
+	i, errI := strconv.Atoi(a)
+	n, errN := strconv.Atoi(b)
+	switch {
+	case !ok || errI != nil || errN != nil:
+		return fmt.Errorf("want I/N: shard I (from 0) of N, e.g. 3/8")
+	case n < 1 || n > collect.MaxShards:
+		return fmt.Errorf("the shard count %d must be 1 to %d", n, collect.MaxShards)
+	case i < 0 || i >= n:
+		return fmt.Errorf("the shard index %d must be 0 to %d (shards count from 0)", i, n-1)
+	}
+	*f = shardFlag{index: i, count: n, set: true}
+	return nil
+}
+
+// checkSharding names the first inconsistent sharding flag.
+func checkSharding(shard shardFlag, shards int, merge bool, out, kind string, steps int) error {
+	sharded := shard.set || shards != 0
+	n := max(shard.count, shards)
+	switch {
+	case shard.set && shards != 0:
+		return fmt.Errorf("--shard %s and --shards %d exclude each other: --shard collects one "+
+			"shard, --shards all of them (or, with --merge, joins them)", shard.String(), shards)
+	case shards < 0 || shards > collect.MaxShards:
+		return fmt.Errorf("--shards = %d, want 1 to %d", shards, collect.MaxShards)
+	case merge && shards == 0:
+		return fmt.Errorf("--merge joins shards and needs --shards N")
+	case !sharded:
+		return nil
+	case strings.HasSuffix(out, ".parquet"):
+		return fmt.Errorf("--out %s: a sharded collection needs a directory output, "+
+			"not a .parquet file", out)
+	case kind == "medium-expert":
+		return fmt.Errorf("--kind medium-expert cannot be sharded (the shards would interleave " +
+			"medium and expert halves); shard medium and expert collections, then join them " +
+			"with dataset merge")
+	case steps < n:
+		return fmt.Errorf("--steps = %d is fewer than the %d shards; every shard needs at "+
+			"least one transition", steps, n)
+	}
+	return nil
 }

@@ -22,7 +22,8 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("--help exited %d", code)
 	}
 	for _, s := range []string{"-env", "-kind", "-steps", "-seed", "-out", "-part-rows",
-		"resumes", "Example", "Pendulum-v1", "medium-expert"} {
+		"resumes", "Example", "Pendulum-v1", "medium-expert", "-shard", "-shards", "-merge",
+		".shards/shard-IIIII-of-NNNNN"} {
 		if !strings.Contains(stderr, s) {
 			t.Errorf("--help does not mention %s", s)
 		}

@@ -20,6 +20,9 @@ and a source's open last episode (imported data) gains timeouts=true when
 another source follows. The sources must agree on env_id, dimensions,
 action bounds, max_episode_steps, timeouts_meaning and reference scores.
 The metadata lists every source's dataset_id, SHA-256 and row count.
+The shards of a sharded collection (OUT.shards/shard-*) are joined by
+"collect ... --shards N --merge", which first checks that they belong
+together; merging them here concatenates them as given.
 
 Examples:
   dataset merge --out data/pendulum-medium-expert-v0 --id pendulum-medium-expert-v0 \
