@@ -37,9 +37,22 @@ import (
 	"offrl/policies"
 )
 
-// DatasetVersion is N in the names <task>-<kind>-v<N> of datasets this
-// code collects; raise it whenever the data a command produces changes.
-const DatasetVersion = 0
+// DatasetVersion returns N in the names <task>-<kind>-v<N> of the
+// datasets this code collects for envID; it is raised whenever the data a
+// command produces changes. History: v0 everywhere; v1 for the tasks with
+// a simulator state layout (the MuJoCo-like tasks and the mazes), whose
+// datasets gained the qpos and qvel columns. An unknown envID gives 0.
+func DatasetVersion(envID string) int {
+	env, err := registry.Make(envID)
+	if err != nil {
+		return 0
+	}
+	defer env.Close()
+	if _, _, ok := envs.StateDimsOf(env); ok {
+		return 1
+	}
+	return 0
+}
 
 // DefaultPartRows is the default [Options.PartRows]: about the size of a
 // D4RL file.
@@ -104,7 +117,7 @@ func DatasetID(envID, kind string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return datasets.FormatID(spec.Task, kind, DatasetVersion), nil
+	return datasets.FormatID(spec.Task, kind, DatasetVersion(envID)), nil
 }
 
 // EpisodeSeed is the reset seed of episode e of a collection with base

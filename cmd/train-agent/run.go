@@ -239,7 +239,7 @@ func resolve(ctx context.Context, f *flags, log *slog.Logger,
 		if err != nil {
 			return cfg, "", cli.Usage(fmt.Errorf("--env: %w", err))
 		}
-		ref = datasets.FormatID(spec.Task, defaultKind, collect.DatasetVersion)
+		ref = datasets.FormatID(spec.Task, defaultKind, collect.DatasetVersion(spec.ID))
 	}
 	path, err := findDataset(ctx, ref, f.dataDir, named, log, stderr)
 	if err != nil {
@@ -405,22 +405,22 @@ func collectable(id string) (envID, kind string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if version != collect.DatasetVersion {
-		return "", "", fmt.Errorf("this toolkit collects version v%d, not v%d", collect.DatasetVersion, version)
-	}
 	// A task may end like a kind ("maze2d-medium" + "expert" reads as
 	// "maze2d" + "medium-expert"): an exact match with a registered task
 	// and a collectable kind settles it.
 	for _, envID := range registry.IDs() {
 		spec, _ := registry.Lookup(envID)
 		for _, k := range collect.Kinds {
-			if datasets.FormatID(spec.Task, k, version) == id {
+			if datasets.FormatID(spec.Task, k, version) == id && version == collect.DatasetVersion(envID) {
 				return envID, k, nil
 			}
 		}
 	}
 	for _, envID := range registry.IDs() {
 		if spec, _ := registry.Lookup(envID); spec.Task == task {
+			if v := collect.DatasetVersion(envID); version != v {
+				return "", "", fmt.Errorf("this toolkit collects %s datasets as version v%d, not v%d", task, v, version)
+			}
 			for _, k := range collect.Kinds {
 				if k == kind {
 					return envID, kind, nil

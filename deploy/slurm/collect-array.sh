@@ -27,7 +27,7 @@ kind=${OFFRL_KIND:-random}
 steps=${OFFRL_STEPS:-1000000}
 seed=${OFFRL_SEED:-0}
 part_rows=${OFFRL_PART_ROWS:-250000}
-out=${OFFRL_OUT:-$PWD/data/hopper-random-v0}
+out=${OFFRL_OUT:-$PWD/data/hopper-random-v1}
 : "${SLURM_ARRAY_TASK_ID:?run this script as a job array: sbatch deploy/slurm/collect-array.sh}"
 shards=${OFFRL_SHARDS:-${SLURM_ARRAY_TASK_COUNT:?SLURM_ARRAY_TASK_COUNT is not set}}
 

@@ -21,7 +21,7 @@ kind=${OFFRL_KIND:-random}
 steps=${OFFRL_STEPS:-1000000}
 seed=${OFFRL_SEED:-0}
 part_rows=${OFFRL_PART_ROWS:-250000}
-out=${OFFRL_OUT:-$PWD/data/hopper-random-v0}
+out=${OFFRL_OUT:-$PWD/data/hopper-random-v1}
 shards=${OFFRL_SHARDS:-8}                # the array's task count, --array=0-7
 
 exec "$bin/collect" --env "$env_id" --kind "$kind" --steps "$steps" --seed "$seed" \

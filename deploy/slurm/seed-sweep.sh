@@ -20,7 +20,7 @@
 set -euo pipefail
 
 bin=${OFFRL_BIN:-$PWD/bin}               # train-agent, from go build -o bin/ ./cmd/...
-dataset=${OFFRL_DATASET:-$PWD/data/hopper-random-v0}
+dataset=${OFFRL_DATASET:-$PWD/data/hopper-random-v1}
 runs=${OFFRL_RUNS:-$PWD/runs}
 name=${OFFRL_NAME:-$(basename "$dataset")}
 : "${SLURM_ARRAY_TASK_ID:?run this script as a job array: sbatch deploy/slurm/seed-sweep.sh}"
