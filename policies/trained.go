@@ -49,6 +49,7 @@ type TrainedEntry struct {
 	// that trained it and PickCommand the command that chose and measured
 	// these policies.
 	Run          string `json:"run"`
+	Seed         uint64 `json:"seed"` // the training run's seed
 	TrainCommand string `json:"train_command"`
 	PickCommand  string `json:"pick_command"`
 }

@@ -189,3 +189,20 @@ func (b *Buffer) Last(k int) (obs, action, nextObs []float32) {
 	od, ad := b.obsDim, b.actDim
 	return b.obs[i*od : (i+1)*od], b.actions[i*ad : (i+1)*ad], b.nextObs[i*od : (i+1)*od]
 }
+
+// Oldest returns row k counted from the oldest the buffer holds (k = 0
+// is the first transition still stored), as slices of the buffer's own
+// storage; it panics if k is out of range.
+func (b *Buffer) Oldest(k int) Transition {
+	if k < 0 || k >= b.size {
+		panic(fmt.Sprintf("replay: Oldest(%d) of a buffer of %d rows", k, b.size))
+	}
+	i := k
+	if b.size == b.capacity {
+		i = (b.cursor + k) % b.capacity
+	}
+	od, ad := b.obsDim, b.actDim
+	return Transition{Obs: b.obs[i*od : (i+1)*od], Action: b.actions[i*ad : (i+1)*ad],
+		NextObs: b.nextObs[i*od : (i+1)*od], Reward: b.rewards[i],
+		Terminal: b.terminals[i], Timeout: b.timeouts[i]}
+}

@@ -257,7 +257,7 @@ func write(f *flags, info runInfo, med, exp snapshot, ref policies.Reference) er
 		return err
 	}
 	entry := policies.TrainedEntry{EnvID: info.EnvID, RandomReturn: ref.RandomReturn,
-		ExpertReturn: ref.ExpertReturn, Episodes: f.refEpisodes, Run: filepath.Base(f.run),
+		ExpertReturn: ref.ExpertReturn, Episodes: f.refEpisodes, Run: filepath.Base(f.run), Seed: info.Seed,
 		TrainCommand: fmt.Sprintf("go run ./cmd/train-agent --config configs/sac/%s.yaml --seed %d",
 			strings.ToLower(info.EnvID), info.Seed),
 		PickCommand: fmt.Sprintf("go run ./cmd/behaviour pick --run %s --episodes %d --ref-episodes %d --target %g",

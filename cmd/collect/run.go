@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -51,8 +52,13 @@ to a single --shards N run. A finished shard run again is checked and
 kept. PATH must be a directory; medium-expert cannot be sharded.
 
 Kinds: random (uniform actions), medium (normalised score about 33),
-expert (scripted controller), medium-expert (the medium policy's complete
-episodes within the first N/2 transitions, then the expert's up to N).
+expert (scripted controller, or the shipped SAC policy), medium-expert (the
+medium policy's complete episodes within the first N/2 transitions, then
+the expert's up to N), and the replay kinds medium-replay and full-replay:
+a SAC run's experience (the first --steps transitions, by default up to the
+shipped medium or expert policy's step), replayed through the simulator so
+each row has its exact state; --from-run names the run, else the one behind
+the shipped policies is trained into <cache>/behaviour-runs/ first (hours).
 
 Examples:
   go run ./cmd/collect --env Pendulum-v1 --kind medium --steps 100000 --seed 0 --out pendulum-medium.parquet
@@ -92,6 +98,7 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	fs.Var(&shard, "shard", "collect only shard I/N (0 ≤ I < N) into PATH.shards/, e.g. 3/8")
 	shards := fs.Int("shards", 0, "collect the shards of an N-shard collection not there yet, one after another, and join them into PATH")
 	merge := fs.Bool("merge", false, "with --shards: only join the shards; a missing one is an error")
+	fromRun := fs.String("from-run", "", "with --kind medium-replay or full-replay: the SAC run (train-agent --algo sac) whose experience to write (default: the run behind the shipped policies, trained into <cache>/behaviour-runs/ first if missing)")
 	logLevel := new(slog.Level)
 	fs.TextVar(logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	help, err := cli.Parse(fs, args, stdout)
@@ -110,6 +117,15 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	if *partRows < 1 {
 		fmt.Fprintf(stderr, "collect: --part-rows = %d, want a positive number of transitions\n",
 			*partRows)
+		return cli.ExitUsage
+	}
+	if slices.Contains(collect.ReplayKinds, *kind) {
+		return replayKind(ctx, replayFlags{env: *env, kind: *kind, steps: *steps, out: *out,
+			dataDir: *dataDir, fromRun: *fromRun, overwrite: *overwrite, partRows: *partRows,
+			asJSON: *asJSON, args: args}, log, stdout, stderr)
+	}
+	if *fromRun != "" {
+		fmt.Fprintf(stderr, "collect: --from-run is for --kind %s\n", strings.Join(collect.ReplayKinds, " or "))
 		return cli.ExitUsage
 	}
 	if err := checkFlags(*env, *kind, *steps); err != nil {
@@ -173,7 +189,13 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 		}
 		return cli.ExitFailed
 	}
-	if *asJSON {
+	report(stdout, sum, *asJSON, shard)
+	return cli.ExitOK
+}
+
+// report prints a collection's summary.
+func report(stdout io.Writer, sum collect.Summary, asJSON bool, shard shardFlag) {
+	if asJSON {
 		js, _ := json.MarshalIndent(map[string]any{
 			"path": sum.Path, "dataset_id": sum.DatasetID, "episodes": sum.Episodes,
 			"complete_episodes": sum.CompleteEpisodes,
@@ -181,7 +203,7 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 			"normalized_score": sum.NormalizedScore, "bytes": sum.Bytes,
 			"already_collected": sum.Existing}, "", "  ")
 		fmt.Fprintln(stdout, string(js))
-		return cli.ExitOK
+		return
 	}
 	fmt.Fprintf(stdout, "dataset:           %s (%s)\n", sum.Path, sum.DatasetID)
 	if sum.Existing {
@@ -196,7 +218,6 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 		fmt.Fprintf(stdout, "normalized_score:  %.1f (0 = random, 100 = expert)\n", sum.NormalizedScore)
 	}
 	fmt.Fprintf(stdout, "size:              %.2f MB\n", float64(sum.Bytes)/1e6)
-	return cli.ExitOK
 }
 
 // resumeHint says what rerunning an interrupted collection of out does.
