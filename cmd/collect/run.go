@@ -19,11 +19,11 @@ import (
 	"offrl/internal/cli"
 )
 
-const usage = `Usage: collect --env ID --kind KIND --steps N [--seed S] [--out PATH] [--part-rows R]
+const usage = `Usage: collect --env ID --kind KIND [--steps N] [--seed S] [--out PATH] [--part-rows R]
                 [--shard I/N | --shards N [--merge]]
 
 Rolls a behaviour policy through an environment and writes exactly N
-transitions as a D4RL-style dataset: columns observations, actions,
+transitions (default D4RL's 1,000,000; 2,000,000 for medium-expert) as a D4RL-style dataset: columns observations, actions,
 rewards, next_observations, terminals, timeouts (plus episode_id, step, and
 for the physics tasks qpos and qvel, the simulator state before each step), with
 the metadata (env, kind, policy, seed, reference scores, return statistics)
@@ -85,7 +85,7 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	}
 	env := fs.String("env", "", "environment ID (required), e.g. Pendulum-v1")
 	kind := fs.String("kind", "", "dataset kind (required): "+strings.Join(collect.Kinds, ", "))
-	steps := fs.Int("steps", 0, "transitions to write (required), e.g. 100000")
+	steps := fs.Int("steps", 0, "transitions to write (default D4RL's sizes: 1000000, and 2000000 for medium-expert)")
 	seed := fs.Uint64("seed", 0, "base seed of resets and policy noise")
 	out := fs.String("out", "", "output: a directory, or a file ending in .parquet (default <cache>/<task>-<kind>-v0)")
 	overwrite := fs.Bool("overwrite", false, "replace an existing dataset at --out (never anything else)")
@@ -127,6 +127,14 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	if *fromRun != "" {
 		fmt.Fprintf(stderr, "collect: --from-run is for --kind %s\n", strings.Join(collect.ReplayKinds, " or "))
 		return cli.ExitUsage
+	}
+	if *steps == 0 && !slices.Contains(collect.ReplayKinds, *kind) {
+		// D4RL's sizes (specs: 1M transitions a dataset, medium-expert
+		// the two concatenated).
+		*steps = 1_000_000
+		if *kind == "medium-expert" {
+			*steps = 2_000_000
+		}
 	}
 	if err := checkFlags(*env, *kind, *steps); err != nil {
 		fmt.Fprintf(stderr, "collect: %v\n", err)

@@ -38,7 +38,7 @@ func TestBadFlagsExitTwo(t *testing.T) {
 	}{
 		{[]string{"--kind", "medium", "--steps", "10", "--out", out}, "--env"},
 		{[]string{"--env", "Pendulum-v1", "--steps", "10", "--out", out}, "--kind"},
-		{[]string{"--env", "Pendulum-v1", "--kind", "medium", "--out", out}, "--steps"},
+		{[]string{"--env", "Pendulum-v1", "--kind", "medium", "--steps", "-5", "--out", out}, "--steps"},
 		{[]string{"--env", "Pendulum-v9", "--kind", "medium", "--steps", "10", "--out", out}, "Pendulum-v9"},
 		{[]string{"--env", "Pendulum-v1", "--kind", "great", "--steps", "10", "--out", out}, "great"},
 		{[]string{"--env", "Pendulum-v1", "--kind", "medium", "--steps", "ten", "--out", out}, "ten"},
