@@ -390,6 +390,7 @@ func (c *collector) play(ctx context.Context, policy policies.Policy, budget int
 		for step := 0; left > 0; step++ {
 			policy.Act(obs, c.rng, act)
 			qpos, qvel := preStepState(c.env)
+			exactActions(qpos, act)
 			st, err := c.env.Step(act)
 			if err != nil {
 				return 0, fmt.Errorf("episode %d step %d: %w", c.episode, step, err)
@@ -440,6 +441,19 @@ func completeRows(ctx context.Context, opts Options, policy policies.Policy,
 // newPolicySource is the source of the generator of a collection's
 // behaviour policies.
 func newPolicySource(seed uint64) *rand.PCG { return rand.NewPCG(seed, 0x706f6c) }
+
+// exactActions rounds act to float32 in place when the row stores a state
+// (qpos not nil): the actions column is float32, so stepping with the
+// rounded action makes stored state plus stored action reproduce the
+// stored next observation exactly, and replays do not drift.
+func exactActions(qpos, act []float64) {
+	if qpos == nil {
+		return
+	}
+	for i, a := range act {
+		act[i] = float64(float32(a))
+	}
+}
 
 // preStepState returns the simulator state of env split into qpos and
 // qvel when env has an [envs.StateLayout], for the state columns of the

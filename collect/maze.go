@@ -135,6 +135,7 @@ func (c *collector) longRun(ctx context.Context, task maze2d.Registration, limit
 		ctrl.Act(obs, c.rng, act)
 		solved := ctrl.Solved() // judged at the pre-step observation, as in D4RL
 		qpos, qvel := preStepState(env)
+		exactActions(qpos, act)
 		st, err := env.Step(act)
 		if err != nil {
 			return fmt.Errorf("%s row %d: %w", task.ID, row, err)

@@ -10,10 +10,10 @@ import (
 
 // The stored qpos/qvel restore a transition exactly: on a fresh
 // environment, setting a row's state and stepping its action gives the
-// row's next observation and reward, to the float32 rounding they were
-// stored with (the action was stored as float32 too, a relative change of
-// at most 2^-24 in what is stepped). Rows are also checked to chain: the
-// state a step reaches is the state stored before the episode's next row.
+// row's next observation and reward as stored (float32), bit for bit,
+// because collection steps the float32 action it stores. Rows are also
+// checked to chain: the state a step reaches is the state stored before
+// the episode's next row, bit for bit.
 func TestStoredStateRestoresTransitions(t *testing.T) {
 	tests := []struct {
 		env, kind string
@@ -57,15 +57,16 @@ func TestStoredStateRestoresTransitions(t *testing.T) {
 					t.Fatalf("row %d: %v", i, err)
 				}
 				want := d.NextObservations[i*od : (i+1)*od]
+				// Collection steps the float32 action it stores, so the
+				// restored step is the recorded one exactly.
 				for j, x := range st.Obs {
 					gap := math.Abs(x-float64(want[j])) / math.Max(1, math.Abs(float64(want[j])))
 					worst = math.Max(worst, gap)
-					if gap > 1e-6 {
+					if float32(x) != want[j] {
 						t.Fatalf("row %d next_observations[%d]: restored %v, stored %v", i, j, x, want[j])
 					}
 				}
-				r := float64(d.Rewards[i])
-				if math.Abs(st.Reward-r) > 1e-6*math.Max(1, math.Abs(r)) {
+				if r := d.Rewards[i]; float32(st.Reward) != r {
 					t.Fatalf("row %d reward: restored %v, stored %v", i, st.Reward, r)
 				}
 				if st.Terminated != d.Terminals[i] {
@@ -76,7 +77,7 @@ func TestStoredStateRestoresTransitions(t *testing.T) {
 				if i+1 < d.Len() && !d.Terminals[i] && !d.Timeouts[i] {
 					got, next := env.(envs.StateSetter).State(), d.State(i+1)
 					for j := range got {
-						if math.Abs(got[j]-next[j]) > 1e-6*math.Max(1, math.Abs(next[j])) {
+						if got[j] != next[j] {
 							t.Fatalf("row %d: state after the step %v, row %d stores %v", i, got, i+1, next)
 						}
 					}

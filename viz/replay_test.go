@@ -158,9 +158,7 @@ func longestEpisode(d *datasets.Dataset) int {
 }
 
 // Replaying a collected Hopper episode's actions from the stored state
-// repeats it to float32 rounding at every step. (The stored actions are
-// the float32 rounding of those stepped, so it cannot be exact here; see
-// TestReplayFromStoredStateIsExact.)
+// repeats it exactly: collection steps the float32 actions it stores.
 func TestReplayFromStoredStateFollowsTheRecording(t *testing.T) {
 	d := hopperDataset(t)
 	k := longestEpisode(d)
@@ -171,8 +169,8 @@ func TestReplayFromStoredStateFollowsTheRecording(t *testing.T) {
 	if rec.NQ != 6 || len(rec.Qpos) != rec.Len()*6 {
 		t.Fatalf("recording carries nq %d and %d qpos values for %d steps", rec.NQ, len(rec.Qpos), rec.Len())
 	}
-	if drift := replayDrift(t, rec); drift > 1e-5 {
-		t.Fatalf("drift %.3g over %d steps from the stored state, want float32 rounding", drift, rec.Len())
+	if drift := replayDrift(t, rec); drift != 0 {
+		t.Fatalf("drift %.3g over %d steps from the stored state, want 0", drift, rec.Len())
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"time"
 
 	"github.com/jezek/xgb"
 )
@@ -21,6 +22,20 @@ const hint = "use --gif out.gif or run under xvfb-run"
 // without a window. The window library on Linux speaks X11 only, so a
 // Wayland session needs XWayland (which sets DISPLAY).
 func Check() error {
+	conn, err := Open()
+	if err != nil {
+		return err
+	}
+	conn.Close()
+	return nil
+}
+
+// Open connects to the X display as [Check] does and returns the
+// connection, for a caller that keeps it open while the window library
+// connects: an X server started without -noreset (plain Xvfb) resets when
+// its last client leaves, and a connection attempt in that moment fails.
+// For the same reason a refused connection is retried for up to a second.
+func Open() (*xgb.Conn, error) {
 	// xgb reports on stderr each connection made without an
 	// ~/.Xauthority file, normal under Xvfb; errors reach callers as
 	// values anyway.
@@ -28,16 +43,19 @@ func Check() error {
 	name := os.Getenv("DISPLAY")
 	if name == "" {
 		if os.Getenv("WAYLAND_DISPLAY") != "" {
-			return fmt.Errorf("no X display (DISPLAY unset; WAYLAND_DISPLAY is set but the window needs X11 or XWayland): %s", hint)
+			return nil, fmt.Errorf("no X display (DISPLAY unset; WAYLAND_DISPLAY is set but the window needs X11 or XWayland): %s", hint)
 		}
-		return fmt.Errorf("no display (DISPLAY/WAYLAND_DISPLAY unset): %s", hint)
+		return nil, fmt.Errorf("no display (DISPLAY/WAYLAND_DISPLAY unset): %s", hint)
 	}
-	conn, err := xgb.NewConnDisplay(name)
-	if err != nil {
-		return fmt.Errorf("no display (cannot connect to X display %q: %v): %s", name, oneLine(err), hint)
+	var err error
+	for try := 0; try < 10; try++ {
+		var conn *xgb.Conn
+		if conn, err = xgb.NewConnDisplay(name); err == nil {
+			return conn, nil
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	conn.Close()
-	return nil
+	return nil, fmt.Errorf("no display (cannot connect to X display %q: %v): %s", name, oneLine(err), hint)
 }
 
 // oneLine keeps an error's message on one line.

@@ -46,13 +46,15 @@ type game struct {
 	buf *image.RGBA   // the frame with the heads-up line, on the CPU
 	tex *ebiten.Image // buf on the GPU
 
+	done <-chan struct{} // Options.Done
+
 	keepShot bool        // read back every drawn screen (Options.Screenshot)
 	shot     *image.RGBA // the last drawn screen when keepShot
 }
 
 func newGame(p *viz.Player, opts Options) *game {
 	return &game{p: p, frameLimit: opts.Frames, speed: opts.Speed, paused: opts.Paused,
-		keepShot: opts.Screenshot != "", stale: true}
+		keepShot: opts.Screenshot != "", stale: true, done: opts.Done}
 }
 
 // Update handles the keys and takes the environment steps that the wall
@@ -72,6 +74,11 @@ func (g *game) Update() error {
 func (g *game) update() error {
 	if g.frameLimit > 0 && g.drawn >= g.frameLimit {
 		return ebiten.Termination
+	}
+	select {
+	case <-g.done:
+		return ErrInterrupted
+	default:
 	}
 	now := time.Now()
 	elapsed := 0.0

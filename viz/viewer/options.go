@@ -1,5 +1,10 @@
 package viewer
 
+import "errors"
+
+// ErrInterrupted is what [Run] returns when Options.Done closed.
+var ErrInterrupted = errors.New("viewer: interrupted")
+
 // Options configures [Run].
 type Options struct {
 	Title         string  // window title
@@ -10,6 +15,9 @@ type Options struct {
 	// Screenshot, if set, is where Run writes the last drawn screen as a
 	// PNG on exit: what the window showed, read back from the screen image.
 	Screenshot string
+	// Done, when closed, ends Run as Escape does (the command's Ctrl-C or
+	// SIGTERM); Run then returns [ErrInterrupted]. nil never closes.
+	Done <-chan struct{}
 }
 
 // Defaults and limits of the playback speed, in simulated seconds per

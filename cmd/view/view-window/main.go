@@ -24,5 +24,5 @@ func main() {
 
 func window(p *viz.Player, o app.WindowOptions) error {
 	return viewer.Run(p, viewer.Options{Title: o.Title, Width: o.Width, Height: o.Height,
-		Speed: o.Speed, Paused: o.Paused, Frames: o.Frames, Screenshot: o.Screenshot})
+		Speed: o.Speed, Paused: o.Paused, Frames: o.Frames, Screenshot: o.Screenshot, Done: o.Done})
 }

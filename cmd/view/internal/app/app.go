@@ -101,6 +101,9 @@ type WindowOptions struct {
 	Paused        bool
 	Frames        int
 	Screenshot    string
+	// Done closes when the command is interrupted (Ctrl-C, SIGTERM): the
+	// window must close then and Window return an error.
+	Done <-chan struct{}
 }
 
 // Window shows a player in a window until the user quits.
@@ -259,7 +262,7 @@ func play(ctx context.Context, f *flags, args []string, l Launcher, stdout io.Wr
 	if f.gif == "" {
 		return l.Window(p, WindowOptions{Title: "offrl view: " + p.EnvID(),
 			Width: orDefault(f.width, 800), Height: orDefault(f.height, 600), Speed: f.speed,
-			Paused: f.paused, Frames: f.frames, Screenshot: f.screenshot})
+			Paused: f.paused, Frames: f.frames, Screenshot: f.screenshot, Done: ctx.Done()})
 	}
 	w, h := orDefault(f.width, 480), orDefault(f.height, 360)
 	st, err := viz.WriteGIF(ctx, f.gif, p, viz.GIFOptions{Width: w, Height: h,

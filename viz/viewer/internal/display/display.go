@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/jezek/xgb"
+
 	"offrl/viz/display"
 )
 
@@ -22,9 +24,18 @@ import (
 // this package first: it does not depend on that library, and the window
 // tests in cmd/view/windowtest check the outcome) and ends the process
 // cleanly where that initializer would panic.
+//
+// It keeps its connection open for the life of the process, so that an X
+// server that resets when its last client leaves (plain Xvfb) cannot
+// reset between this check and the window library's own connection.
 func init() {
-	if err := display.Check(); err != nil {
+	conn, err := display.Open()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
 		os.Exit(1)
 	}
+	held = conn
 }
+
+// held is the connection init keeps open.
+var held *xgb.Conn
