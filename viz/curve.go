@@ -29,10 +29,24 @@ type Series struct {
 	Points []CurvePoint
 }
 
-const (
-	scoreLabel = "normalised score (0 = random, 100 = expert)"
-	stepLabel  = "gradient steps"
-)
+const scoreLabel = "normalised score (0 = random, 100 = expert)"
+
+// stepLabel names the x axis of runs: offline runs count gradient steps,
+// online runs environment steps.
+func stepLabel(runs ...*Run) string {
+	online, offline := false, false
+	for _, r := range runs {
+		online = online || r.Online
+		offline = offline || !r.Online
+	}
+	switch {
+	case online && offline:
+		return "steps (gradient steps offline, environment steps online)"
+	case online:
+		return "environment steps"
+	}
+	return "gradient steps"
+}
 
 // WriteRunPNG draws a run's curve.png: the evaluation score (mean ± std
 // over episodes) with the dataset's own score as a dashed line, and below
@@ -43,14 +57,14 @@ func WriteRunPNG(path string, r *Run) error {
 	}
 	title := fmt.Sprintf("%s (seed %d)", r.Label(), r.Seed)
 	spread := "mean ± std over episodes"
-	score, err := scorePlot(title, r.yLabel(), []Series{{Label: "agent (" + spread + ")", Points: r.Evals}},
+	score, err := scorePlot(title, stepLabel(r), r.yLabel(), []Series{{Label: "agent (" + spread + ")", Points: r.Evals}},
 		r.DatasetScore, fmt.Sprintf("dataset's own score (%.1f)", r.DatasetScore))
 	if err != nil {
 		return err
 	}
 	var panels []*plot.Plot
 	for _, name := range r.MetricNames {
-		if p, err := metricPlot(name, r.Metrics[name]); err != nil {
+		if p, err := metricPlot(name, stepLabel(r), r.Metrics[name]); err != nil {
 			return err
 		} else if p != nil {
 			panels = append(panels, p)
@@ -125,10 +139,18 @@ func WriteOverlayPNG(path, title string, runs []*Run) error {
 		if len(pts) == 0 {
 			return fmt.Errorf("viz: the %d runs of %s share no evaluation step", len(g), label)
 		}
-		series = append(series, Series{Label: fmt.Sprintf("%s (%d seeds; mean ± std over seeds)", label, len(g)),
+		what := "seeds"
+		seeds := map[uint64]bool{}
+		for _, r := range g {
+			seeds[r.Seed] = true
+		}
+		if len(seeds) < len(g) {
+			what = "runs" // some share a seed: repeats, not seeds
+		}
+		series = append(series, Series{Label: fmt.Sprintf("%s (%d %s; mean ± std over %s)", label, len(g), what, what),
 			Points: pts})
 	}
-	p, err := scorePlot(title, runs[0].yLabel(), series, math.NaN(), "")
+	p, err := scorePlot(title, stepLabel(runs...), runs[0].yLabel(), series, math.NaN(), "")
 	if err != nil {
 		return err
 	}
@@ -172,10 +194,10 @@ func (r *Run) yLabel() string {
 
 // scorePlot draws each series as a line with points and a shaded band,
 // and a dashed horizontal reference unless reference is NaN.
-func scorePlot(title, yLabel string, series []Series, reference float64, refLabel string) (*plot.Plot, error) {
+func scorePlot(title, xLabel, yLabel string, series []Series, reference float64, refLabel string) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = stepLabel
+	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
 	p.Add(plotter.NewGrid())
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -233,7 +255,7 @@ func scorePlot(title, yLabel string, series []Series, reference float64, refLabe
 
 // metricPlot draws one training metric against steps; nil if it has no
 // finite value.
-func metricPlot(name string, pts []Point) (*plot.Plot, error) {
+func metricPlot(name, xLabel string, pts []Point) (*plot.Plot, error) {
 	xy := make(plotter.XYs, 0, len(pts))
 	for _, pt := range pts {
 		if !math.IsNaN(pt.Value) && !math.IsInf(pt.Value, 0) {
@@ -245,7 +267,7 @@ func metricPlot(name string, pts []Point) (*plot.Plot, error) {
 	}
 	p := plot.New()
 	p.Title.Text = name
-	p.X.Label.Text = stepLabel
+	p.X.Label.Text = xLabel
 	p.Y.Tick.Marker = preciseTicks{}
 	p.Add(plotter.NewGrid())
 	line, err := plotter.NewLine(xy)

@@ -29,6 +29,8 @@ type Run struct {
 	// has no reference returns).
 	Evals []CurvePoint
 	Raw   bool
+	// Online runs count environment steps; offline runs gradient steps.
+	Online bool
 	// Metrics maps each training metric (critic_loss, actor_loss, ...) to
 	// its interval means by step, in the column order of metrics.csv.
 	Metrics     map[string][]Point
@@ -52,6 +54,7 @@ type CurvePoint struct {
 // runConfig is the part of a run's config.json that plots use.
 type runConfig struct {
 	Algo         string   `json:"algo"`
+	Env          string   `json:"env"` // set for online runs only
 	EnvID        string   `json:"env_id"`
 	DatasetID    string   `json:"dataset_id"`
 	Seed         uint64   `json:"seed"`
@@ -76,7 +79,7 @@ func ReadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
 	r := &Run{Dir: dir, Algo: rc.Algo, EnvID: rc.EnvID, DatasetID: rc.DatasetID, Seed: rc.Seed,
-		DatasetScore: math.NaN(), Metrics: map[string][]Point{}}
+		DatasetScore: math.NaN(), Metrics: map[string][]Point{}, Online: rc.Env != ""}
 	if rc.DatasetScore != nil {
 		r.DatasetScore = *rc.DatasetScore
 	}

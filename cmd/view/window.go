@@ -82,8 +82,13 @@ func buildWindowProgram(ctx context.Context, name string) (string, error) {
 		return "", notFound
 	}
 	bin := filepath.Join(cache, "offrl", "bin", name)
-	fmt.Fprintf(os.Stderr, "view: building %s (%s) into %s\n", windowProgram, windowPackage, bin)
+	if _, err := os.Stat(bin); err != nil {
+		fmt.Fprintf(os.Stderr, "view: building %s (%s) into %s once; later runs only relink it\n",
+			windowProgram, windowPackage, bin)
+	}
 	build := exec.CommandContext(ctx, goBin, "build", "-o", bin, windowPackage)
+	// The window needs cgo even where the caller builds without it.
+	build.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if msg, err := build.CombinedOutput(); err != nil {
 		first, _, _ := strings.Cut(strings.TrimSpace(string(msg)), "\n")
 		return "", fmt.Errorf("building %s failed (it needs cgo and the X11 headers: on Debian, make deps "+

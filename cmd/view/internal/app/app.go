@@ -11,6 +11,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"offrl/datasets"
@@ -162,19 +164,33 @@ func (f *flags) check() error {
 	set := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if f.plot {
+		for _, name := range []string{"gif", "policy", "dataset", "env", "episodes", "screenshot"} {
+			if set[name] {
+				return fmt.Errorf("--%s does not go with --plot, which only draws run directories", name)
+			}
+		}
 		if len(f.args) == 0 {
 			return errors.New("--plot needs one or more run directories as arguments")
 		}
-		return nil
+		return checkOutput("--out", f.out, ".png")
 	}
 	if len(f.args) > 0 {
 		return fmt.Errorf("unexpected argument %q (run directories are for --plot; a trained agent is --policy DIR)", f.args[0])
 	}
+	if set["out"] || set["title"] {
+		return errors.New("--out and --title are for --plot; a GIF's path is --gif PATH")
+	}
 	if f.policy != "" && f.dataset != "" {
 		return errors.New("--policy and --dataset both choose what acts; give one")
 	}
+	if (f.policy != "" || f.dataset != "") && set["env"] {
+		return errors.New("--env cannot be combined with --policy or --dataset, which play the environment they were made in")
+	}
 	if f.dataset == "" && (set["episode"] || set["replay"]) {
 		return errors.New("--episode and --replay need --dataset")
+	}
+	if f.dataset != "" && set["episodes"] {
+		return errors.New("--episodes does not go with --dataset: a replay shows the one --episode")
 	}
 	if m := viz.ReplayMode(f.replay); m != viz.ReplayActions && m != viz.ReplayStates {
 		return fmt.Errorf("--replay %q, want %q or %q", f.replay, viz.ReplayActions, viz.ReplayStates)
@@ -188,14 +204,56 @@ func (f *flags) check() error {
 	if f.gif == "" && (set["episodes"] || set["max-steps"]) {
 		return errors.New("--episodes and --max-steps need --gif")
 	}
-	if f.episodes < 1 || f.maxSteps < 0 || f.seed < 0 || f.episode < 0 || f.frames < 0 {
-		return errors.New("--episodes must be at least 1; --max-steps, --seed, --episode and --frames at least 0")
+	if f.gif != "" && (set["speed"] || set["paused"] || set["frames"] || set["screenshot"]) {
+		return errors.New("--speed, --paused, --frames and --screenshot are for the window, not --gif")
 	}
-	if f.width < 0 || f.height < 0 || f.width > 4096 || f.height > 4096 {
-		return fmt.Errorf("--width %d --height %d, want 16 to 4096 pixels", f.width, f.height)
+	for _, c := range []struct {
+		name       string
+		value, min int
+	}{{"episodes", f.episodes, 1}, {"max-steps", f.maxSteps, 0}, {"seed", f.seed, 0},
+		{"episode", f.episode, 0}, {"frames", f.frames, 0}} {
+		if c.value < c.min {
+			return fmt.Errorf("--%s %d, want at least %d", c.name, c.value, c.min)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		value int
+	}{{"width", f.width}, {"height", f.height}} {
+		if set[c.name] && (c.value < 16 || c.value > 4096) {
+			return fmt.Errorf("--%s %d, want 16 to 4096 pixels", c.name, c.value)
+		}
 	}
 	if !(f.speed > 0) || f.speed > 1000 {
 		return fmt.Errorf("--speed %v, want more than 0 and at most 1000", f.speed)
+	}
+	if f.gif != "" {
+		if err := checkOutput("--gif", f.gif, ".gif"); err != nil {
+			return err
+		}
+	}
+	if f.screenshot != "" {
+		return checkOutput("--screenshot", f.screenshot, ".png")
+	}
+	return nil
+}
+
+// checkOutput refuses an output path that cannot be written as a file
+// with the given extension before any work is done: empty, an existing
+// directory, a missing folder, or another extension.
+func checkOutput(flagName, path, ext string) error {
+	if path == "" {
+		return fmt.Errorf("%s is empty, want a %s file path", flagName, ext)
+	}
+	if !strings.EqualFold(filepath.Ext(path), ext) {
+		return fmt.Errorf("%s %s: want a path ending in %s (the file is written as %s)", flagName, path, ext,
+			strings.TrimPrefix(ext, "."))
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s %s is a directory, want a file path", flagName, path)
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s %s: its folder %s does not exist", flagName, path, filepath.Dir(path))
 	}
 	return nil
 }
@@ -228,6 +286,10 @@ func newPlayer(f *flags) (*viz.Player, error) {
 		d, err := datasets.ReadWith(path, datasets.ReadOptions{State: true})
 		if err != nil {
 			return nil, err
+		}
+		if _, err := registry.Lookup(d.Meta.EnvID); err != nil {
+			return nil, cli.Usage(fmt.Errorf("--dataset %s was collected on env_id %q, which is not a built-in "+
+				"environment; view replays datasets of the toolkit's environments", path, d.Meta.EnvID))
 		}
 		rec, err := viz.RecordingFromDataset(d, f.episode, viz.ReplayMode(f.replay))
 		if err != nil {
@@ -268,6 +330,9 @@ func play(ctx context.Context, f *flags, args []string, l Launcher, stdout io.Wr
 	st, err := viz.WriteGIF(ctx, f.gif, p, viz.GIFOptions{Width: w, Height: h,
 		Episodes: f.episodes, MaxSteps: f.maxSteps, Status: true})
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted; no GIF was written to %s: %w", f.gif, err)
+		}
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d frames (every %d steps, %d/100 s each), %d steps, returns %s\n",
@@ -296,9 +361,15 @@ func formatReturns(rs []float64) string {
 // plotRuns overlays the run directories' learning curves in --out.
 func plotRuns(f *flags, stdout io.Writer) error {
 	var runs []*viz.Run
+	seen := map[string]bool{}
 	envSet := map[string]bool{}
 	var envsSeen []string
 	for _, dir := range f.args {
+		abs, _ := filepath.Abs(dir)
+		if seen[abs] {
+			return cli.Usage(fmt.Errorf("run directory %s is given twice", dir))
+		}
+		seen[abs] = true
 		r, err := viz.ReadRun(dir)
 		if err != nil {
 			return err
