@@ -245,12 +245,12 @@ func checkOutput(flagName, path, ext string) error {
 	if path == "" {
 		return fmt.Errorf("%s is empty, want a %s file path", flagName, ext)
 	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s %s is a directory, want a file path", flagName, path)
+	}
 	if !strings.EqualFold(filepath.Ext(path), ext) {
 		return fmt.Errorf("%s %s: want a path ending in %s (the file is written as %s)", flagName, path, ext,
 			strings.TrimPrefix(ext, "."))
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("%s %s is a directory, want a file path", flagName, path)
 	}
 	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s %s: its folder %s does not exist", flagName, path, filepath.Dir(path))

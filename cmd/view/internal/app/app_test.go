@@ -56,6 +56,17 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"bad speed", []string{"--speed", "0"}, "--speed"},
 		{"no such behaviour", []string{"--env", "Hopper-v4", "--behaviour", "medium", "--gif", "x.gif"}, "medium"},
 		{"replay mode", []string{"--dataset", "d", "--replay", "frames"}, "frames"},
+		{"tiny height", []string{"--gif", "x.gif", "--height", "1"}, "--height 1"},
+		{"negative max steps", []string{"--gif", "x.gif", "--max-steps", "-3"}, "--max-steps -3"},
+		{"gif into a directory", []string{"--gif", "."}, "--gif ."},
+		{"gif into a missing folder", []string{"--gif", "no/such/x.gif"}, "does not exist"},
+		{"gif with another extension", []string{"--gif", "x.png"}, ".gif"},
+		{"empty plot output", []string{"--plot", "--out", "", "r"}, "--out is empty"},
+		{"plot as gif", []string{"--plot", "--out", "x.gif", "r"}, ".png"},
+		{"plot with gif", []string{"--plot", "--gif", "x.gif", "r"}, "--gif"},
+		{"env with policy", []string{"--policy", "r", "--env", "Hopper-v4"}, "--env"},
+		{"episodes of a replay", []string{"--dataset", "d", "--gif", "x.gif", "--episodes", "3"}, "--episodes"},
+		{"window flag with gif", []string{"--gif", "x.gif", "--frames", "3"}, "window"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())
