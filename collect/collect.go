@@ -75,6 +75,9 @@ type Options struct {
 	// new part, so a part may exceed it by less than one episode. 0 means
 	// [DefaultPartRows]. A single .parquet file is always one part.
 	PartRows int
+	// Workers is how many shards RunShards collects at once; 0 means one
+	// per CPU. The result does not depend on it.
+	Workers int
 	// Command is recorded in the metadata (the command line, for people).
 	Command string
 	Logger  *slog.Logger

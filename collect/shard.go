@@ -34,8 +34,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"offrl/datasets"
 	"offrl/internal/version"
@@ -293,21 +296,8 @@ func RunShards(ctx context.Context, opts Options, collectMissing bool) (Summary,
 			missing = append(missing, i)
 		}
 	}
-	for _, i := range missing {
-		before := 0
-		for k := range i {
-			before += ShardSteps(opts.Steps, k, n)
-		}
-		o := opts
-		o.Shard, o.Overwrite = i, false
-		o.OnProgress = func(done, _ int) {
-			if opts.OnProgress != nil {
-				opts.OnProgress(before+done, opts.Steps)
-			}
-		}
-		if _, err := runShard(ctx, o); err != nil {
-			return Summary{}, fmt.Errorf("shard %d/%d: %w", i, n, err)
-		}
+	if err := collectShards(ctx, opts, missing); err != nil {
+		return Summary{}, err
 	}
 	id, err := DatasetID(opts.EnvID, opts.Kind)
 	if err != nil {
@@ -351,4 +341,73 @@ func checkShardsDir(out string, n int) error {
 		}
 	}
 	return nil
+}
+
+// collectShards collects the missing shards, opts.Workers at a time (0
+// means one per CPU): each shard has its own environment, policy stream
+// and files, so running them side by side gives the same bytes as one
+// after another. The first failure stops the others.
+func collectShards(ctx context.Context, opts Options, missing []int) error {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := opts.Shards
+	var mu sync.Mutex // guards done and OnProgress
+	done := make([]int, n)
+	for i := range n {
+		if !slices.Contains(missing, i) {
+			done[i] = ShardSteps(opts.Steps, i, n)
+		}
+	}
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(missing)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				o := opts
+				o.Shard, o.Overwrite = i, false
+				o.OnProgress = func(d, _ int) {
+					mu.Lock()
+					defer mu.Unlock()
+					done[i] = d
+					if opts.OnProgress != nil {
+						sum := 0
+						for _, v := range done {
+							sum += v
+						}
+						opts.OnProgress(sum, opts.Steps)
+					}
+				}
+				if _, err := runShard(ctx, o); err != nil {
+					errs[i] = fmt.Errorf("shard %d/%d: %w", i, n, err)
+					cancel()
+				}
+			}
+		}()
+	}
+	for _, i := range missing {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	// The first real failure, not a shard stopped because another failed.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if err := parent.Err(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
 }

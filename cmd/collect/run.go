@@ -97,6 +97,7 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	var shard shardFlag
 	fs.Var(&shard, "shard", "collect only shard I/N (0 ≤ I < N) into PATH.shards/, e.g. 3/8")
 	shards := fs.Int("shards", 0, "collect the shards of an N-shard collection not there yet, one after another, and join them into PATH")
+	workers := fs.Int("workers", 0, "with --shards: shards collected at once, each in its own goroutine (default one per CPU); the data do not depend on it")
 	merge := fs.Bool("merge", false, "with --shards: only join the shards; a missing one is an error")
 	fromRun := fs.String("from-run", "", "with --kind medium-replay or full-replay: the SAC run (train-agent --algo sac) whose experience to write (default: the run behind the shipped policies, trained into <cache>/behaviour-runs/ first if missing)")
 	logLevel := new(slog.Level)
@@ -164,7 +165,7 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	opts := collect.Options{
 		EnvID: *env, Kind: *kind, Steps: *steps, Seed: *seed, Out: *out, Overwrite: *overwrite,
 		PartRows: *partRows, Command: "collect " + strings.Join(args, " "), Logger: log,
-		OnProgress: onProgress, Shard: shard.index, Shards: shard.count,
+		OnProgress: onProgress, Shard: shard.index, Shards: shard.count, Workers: *workers,
 	}
 	var sum collect.Summary
 	if *shards > 0 {
