@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/gif"
 	"io"
 	"math"
 
@@ -20,6 +19,12 @@ type GIFOptions struct {
 	// MaxSteps stops an episode after this many steps; 0 means no limit
 	// but the environment's own.
 	MaxSteps int
+	// MinSeconds, when > 0, plays further episodes after Episodes until the
+	// animation covers at least this much simulated time: environment
+	// steps × the step time, so the one-second holds of episode ends do
+	// not count. It never plays more than gifMaxEpisodes (50) episodes in
+	// all, and a replay still has its one episode.
+	MinSeconds float64
 	// Status draws the heads-up line on every frame.
 	Status bool
 }
@@ -41,12 +46,19 @@ const (
 	gifFrameSeconds = 1.0 / 30
 	gifMinDelayCs   = 2
 	gifHoldCs       = 100 // the last frame of an episode stays for a second
+	gifMaxEpisodes  = 50  // the most episodes MinSeconds plays
 )
 
-// WriteGIF plays opts.Episodes episodes of p and writes them to path as an
-// animated GIF that plays at the speed of the simulation, showing every
-// k-th step so that frames are no shorter than 1/30 s. The file is written
-// atomically: a cancelled or failed call leaves no file behind.
+// gifFrameWritten, when set (by tests), is called after every frame is
+// written.
+var gifFrameWritten func()
+
+// WriteGIF plays opts.Episodes episodes of p (more with opts.MinSeconds)
+// and writes them to path as an animated GIF that plays at the speed of
+// the simulation, showing every k-th step so that frames are no shorter
+// than 1/30 s. Frames are encoded as they are made, so memory does not
+// grow with the length of the animation. The file is written atomically:
+// a cancelled or failed call leaves no file behind.
 func WriteGIF(ctx context.Context, path string, p *Player, opts GIFOptions) (GIFStats, error) {
 	if opts.Width < 16 || opts.Height < 16 || opts.Width > 4096 || opts.Height > 4096 {
 		return GIFStats{}, fmt.Errorf("viz: GIF size %d×%d, want 16 to 4096 pixels a side", opts.Width, opts.Height)
@@ -54,65 +66,94 @@ func WriteGIF(ctx context.Context, path string, p *Player, opts GIFOptions) (GIF
 	if opts.Episodes < 1 {
 		return GIFStats{}, fmt.Errorf("viz: %d GIF episodes, want at least 1", opts.Episodes)
 	}
+	if !(opts.MinSeconds >= 0) || math.IsInf(opts.MinSeconds, 0) {
+		return GIFStats{}, fmt.Errorf("viz: GIF minimum of %v seconds, want a finite number ≥ 0", opts.MinSeconds)
+	}
 	dt := p.StepSeconds()
 	k := max(1, int(math.Round(gifFrameSeconds/dt)))
 	delay := max(gifMinDelayCs, int(math.Round(100*float64(k)*dt)))
 	st := GIFStats{StepsPer: k, DelayCs: delay}
-	anim := &gif.GIF{}
-	add := func(hold bool) error {
-		img, err := p.Frame(opts.Width, opts.Height)
+	var q quantizer
+	// playErr is an error of the player or the context, returned as it is;
+	// other errors are the file's.
+	var playErr error
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		cw := &countingWriter{w: w}
+		defer func() { st.FrameBytes = cw.n }()
+		enc, err := newGIFEncoder(cw, opts.Width, opts.Height, 0)
 		if err != nil {
 			return err
 		}
-		if opts.Status {
-			rgba := toRGBA(img)
-			DrawStatus(rgba, p.Status())
-			img = rgba
-		}
-		d := delay
-		if hold {
-			d = gifHoldCs
-		}
-		anim.Image = append(anim.Image, quantize(img))
-		anim.Delay = append(anim.Delay, d)
-		return nil
-	}
-	for ep := 0; ep < opts.Episodes; ep++ {
-		if ep > 0 {
-			if err := p.Reset(); err != nil {
-				return st, err
+		// add writes the current frame; hold (the episode's last frame) is
+		// decided before, so its delay is known.
+		add := func(hold bool) error {
+			img, err := p.Frame(opts.Width, opts.Height)
+			if err != nil {
+				playErr = err
+				return err
 			}
-		}
-		if err := add(false); err != nil {
-			return st, err
-		}
-		for !p.Done() && (opts.MaxSteps == 0 || p.Step() < opts.MaxSteps) {
-			if err := ctx.Err(); err != nil {
-				return st, err
+			if opts.Status {
+				rgba := toRGBA(img)
+				DrawStatus(rgba, p.Status())
+				img = rgba
 			}
-			if err := p.Advance(); err != nil {
-				return st, err
+			d := delay
+			if hold {
+				d = gifHoldCs
 			}
-			st.Steps++
-			last := p.Done() || p.Step() == opts.MaxSteps
-			if last || p.Step()%k == 0 {
-				if err := add(last); err != nil {
-					return st, err
+			if err := enc.WriteFrame(q.quantize(img), d); err != nil {
+				return err
+			}
+			st.Frames++
+			if gifFrameWritten != nil {
+				gifFrameWritten()
+			}
+			return nil
+		}
+		play := func() error {
+			for ep := 0; ep < opts.Episodes ||
+				opts.MinSeconds > 0 && float64(st.Steps)*dt < opts.MinSeconds && ep < gifMaxEpisodes; ep++ {
+				if ep > 0 {
+					if err := p.Reset(); err != nil {
+						playErr = err
+						return err
+					}
+				}
+				if err := add(false); err != nil {
+					return err
+				}
+				for !p.Done() && (opts.MaxSteps == 0 || p.Step() < opts.MaxSteps) {
+					if err := ctx.Err(); err != nil {
+						playErr = err
+						return err
+					}
+					if err := p.Advance(); err != nil {
+						playErr = err
+						return err
+					}
+					st.Steps++
+					last := p.Done() || p.Step() == opts.MaxSteps
+					if last || p.Step()%k == 0 {
+						if err := add(last); err != nil {
+							return err
+						}
+					}
+				}
+				st.Returns = append(st.Returns, p.Return())
+				if p.rec != nil {
+					break
 				}
 			}
+			return nil
 		}
-		st.Returns = append(st.Returns, p.Return())
-		if p.rec != nil {
-			break
+		if err := play(); err != nil {
+			return err
 		}
-	}
-	st.Frames = len(anim.Image)
-	err := atomicfile.Write(path, func(w io.Writer) error {
-		cw := &countingWriter{w: w}
-		err := gif.EncodeAll(cw, anim)
-		st.FrameBytes = cw.n
-		return err
+		return enc.Close()
 	})
+	if playErr != nil {
+		return st, playErr
+	}
 	if err != nil {
 		return st, fmt.Errorf("viz: writing %s: %w", path, err)
 	}
@@ -145,10 +186,36 @@ func toRGBA(img image.Image) *image.RGBA {
 // no anti-aliasing, so a frame usually has far fewer than 256 colours and
 // gets them exactly; a frame with more falls back to a 6×7×6 colour cube.
 func quantize(img image.Image) *image.Paletted {
+	var q quantizer
+	return q.quantize(img)
+}
+
+// quantizer is [quantize] reusing its image, palette and colour index
+// from one frame to the next: what it returns is valid until the next
+// call.
+type quantizer struct {
+	out   image.Paletted
+	pal   color.Palette
+	index map[[3]uint8]uint8
+}
+
+func (q *quantizer) quantize(img image.Image) *image.Paletted {
 	rgba := toRGBA(img)
 	b := rgba.Bounds()
-	out := image.NewPaletted(b, nil)
-	index := make(map[[3]uint8]uint8, 64)
+	out := &q.out
+	if n := b.Dx() * b.Dy(); cap(out.Pix) < n {
+		out.Pix = make([]uint8, n)
+	} else {
+		out.Pix = out.Pix[:n]
+	}
+	out.Stride, out.Rect = b.Dx(), b
+	if q.pal == nil {
+		q.pal = make(color.Palette, 0, 256)
+		q.index = make(map[[3]uint8]uint8, 64)
+	}
+	out.Palette = q.pal[:0]
+	clear(q.index)
+	index := q.index
 	exact := true
 	for y := b.Min.Y; y < b.Max.Y && exact; y++ {
 		row := rgba.Pix[(y-b.Min.Y)*rgba.Stride:]
