@@ -79,7 +79,7 @@ func parseFlags(args []string, stdout io.Writer) (*flags, bool, error) {
 	fs.StringVar(&f.replay, "replay", string(viz.ReplayActions), "with --dataset: actions (simulate the recorded actions from the recorded start) or states (show each recorded state)")
 	fs.IntVar(&f.seed, "seed", 0, "seed of the first episode's reset and of the policy's noise; episode k resets with seed+k")
 	fs.StringVar(&f.gif, "gif", "", "write an animated GIF to this path instead of opening a window (no display needed)")
-	fs.IntVar(&f.episodes, "episodes", 1, "with --gif: episodes to record")
+	fs.IntVar(&f.episodes, "episodes", 1, "with --gif: episodes to record (default: whole episodes until at least 4 simulated seconds, at most 50)")
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "with --gif: stop each episode after this many steps (0: the environment's limit)")
 	fs.IntVar(&f.width, "width", 0, "frame width in pixels (default 480 for --gif, 800 for the window)")
 	fs.IntVar(&f.height, "height", 0, "frame height in pixels (default 360 for --gif, 600 for the window)")
@@ -307,6 +307,17 @@ func newPlayer(f *flags) (*viz.Player, error) {
 	return viz.NewPlayer(f.env, viz.BehaviourPolicy(f.behaviour, bp), uint64(f.seed))
 }
 
+// defaultGIFSeconds is the simulated time a GIF covers at least when
+// --episodes is not given.
+const defaultGIFSeconds = 4
+
+// set reports whether the flag was given on the command line.
+func (f *flags) set(name string) bool {
+	found := false
+	f.fs.Visit(func(fl *flag.Flag) { found = found || fl.Name == name })
+	return found
+}
+
 // play shows the player in a window or writes it to --gif.
 func play(ctx context.Context, f *flags, args []string, l Launcher, stdout io.Writer) error {
 	if f.gif == "" && l.Window == nil {
@@ -327,8 +338,13 @@ func play(ctx context.Context, f *flags, args []string, l Launcher, stdout io.Wr
 			Paused: f.paused, Frames: f.frames, Screenshot: f.screenshot, Done: ctx.Done()})
 	}
 	w, h := orDefault(f.width, 480), orDefault(f.height, 360)
-	st, err := viz.WriteGIF(ctx, f.gif, p, viz.GIFOptions{Width: w, Height: h,
-		Episodes: f.episodes, MaxSteps: f.maxSteps, Status: true})
+	opts := viz.GIFOptions{Width: w, Height: h, Episodes: f.episodes, MaxSteps: f.maxSteps, Status: true}
+	if !f.set("episodes") && !f.set("max-steps") {
+		// One episode of a random Hopper lasts a tenth of a second: by
+		// default record whole episodes until there are a few seconds.
+		opts.MinSeconds = defaultGIFSeconds
+	}
+	st, err := viz.WriteGIF(ctx, f.gif, p, opts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted; no GIF was written to %s: %w", f.gif, err)
