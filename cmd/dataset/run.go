@@ -23,6 +23,7 @@ Commands:
   merge --out OUT [--id ID] [--kind KIND] SRC1 SRC2...
                                           concatenate datasets into a new one
   head PATH [-n 5] [--offset K]           print transitions K to K+n-1
+  table PATH...                           one Markdown table row per dataset (the README's table)
 
 Examples:
   dataset info data/pendulum-medium-v0
@@ -49,6 +50,7 @@ func commands() []command {
 		{"validate", runValidate},
 		{"merge", runMerge},
 		{"head", runHead},
+		{"table", runTable},
 	}
 }
 
