@@ -198,6 +198,7 @@ func scorePlot(title, xLabel, yLabel string, series []Series, reference float64,
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xLabel
+	p.X.Tick.Marker = preciseTicks{}
 	p.Y.Label.Text = yLabel
 	p.Add(plotter.NewGrid())
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -250,6 +251,17 @@ func scorePlot(title, xLabel, yLabel string, series []Series, reference float64,
 		p.Legend.Add(refLabel, ref)
 	}
 	p.Legend.Top, p.Legend.Left = true, true
+	// Headroom above the data for the legend, one line a series (and the
+	// reference): the legend sits inside the plot, top left.
+	lines := float64(len(series))
+	if !math.IsNaN(reference) {
+		lines++
+	}
+	span := p.Y.Max - p.Y.Min
+	if span <= 0 {
+		span = 1
+	}
+	p.Y.Max += span * 0.08 * lines
 	return p, nil
 }
 
@@ -268,6 +280,7 @@ func metricPlot(name, xLabel string, pts []Point) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = name
 	p.X.Label.Text = xLabel
+	p.X.Tick.Marker = preciseTicks{}
 	p.Y.Tick.Marker = preciseTicks{}
 	p.Add(plotter.NewGrid())
 	line, err := plotter.NewLine(xy)
@@ -287,6 +300,20 @@ type preciseTicks struct{}
 
 func (preciseTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	integers := true
+	for _, t := range ticks {
+		if t.Label != "" && (t.Value != math.Trunc(t.Value) || math.Abs(t.Value) >= 1e9) {
+			integers = false
+		}
+	}
+	if integers { // steps: 25000, not 25000.00 or 2.5e+04
+		for i := range ticks {
+			if ticks[i].Label != "" {
+				ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', 0, 64)
+			}
+		}
+		return ticks
+	}
 	for digits := 3; digits <= 10; digits++ {
 		distinct := map[string]bool{}
 		labelled := 0
