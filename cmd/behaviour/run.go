@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -143,21 +144,28 @@ func pick(ctx context.Context, f *flags, stdout io.Writer) error {
 		return err
 	}
 	ref := policies.Reference{RandomReturn: randomMean, ExpertReturn: exp.mean}
-	// The medium policy: the snapshot nearest the target on the measured
-	// scale (earlier ones win ties).
-	var medium snapshot
+	// The medium policy: of the three snapshots nearest the target on the
+	// measured scale, the one whose return over --ref-episodes is nearest
+	// (a few scoring episodes are noisy; earlier snapshots win ties).
+	byDistance := slices.Clone(snaps)
+	for i := range byDistance {
+		byDistance[i].normalized = policies.NormalizedScore(byDistance[i].mean, ref)
+	}
+	slices.SortStableFunc(byDistance, func(a, b snapshot) int {
+		return cmp.Compare(math.Abs(a.normalized-f.target), math.Abs(b.normalized-f.target))
+	})
+	var med snapshot
 	best := math.Inf(1)
-	for _, s := range snaps {
-		s.normalized = policies.NormalizedScore(s.mean, ref)
-		if d := math.Abs(s.normalized - f.target); d < best {
-			best, medium = d, s
+	for _, c := range byDistance[:min(3, len(byDistance))] {
+		m, err := measure(info.EnvID, c, f.refEpisodes)
+		if err != nil {
+			return err
+		}
+		m.normalized = policies.NormalizedScore(m.mean, ref)
+		if d := math.Abs(m.normalized - f.target); d < best || d == best && m.step < med.step {
+			best, med = d, m
 		}
 	}
-	med, err := measure(info.EnvID, medium, f.refEpisodes)
-	if err != nil {
-		return err
-	}
-	med.normalized = policies.NormalizedScore(med.mean, ref)
 	exp.normalized = 100
 	for _, s := range snaps {
 		fmt.Fprintf(stdout, "  step %8d  return %9.1f ± %7.1f  score %6.1f\n", s.step, s.mean, s.std,
