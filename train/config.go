@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"offrl/agents/a2pr"
 	"offrl/agents/iql"
 	"offrl/agents/sac"
 	"offrl/agents/td3bc"
@@ -46,10 +47,11 @@ type Config struct {
 	TD3BC td3bc.Config `json:"td3bc" yaml:"td3bc"`
 	IQL   iql.Config   `json:"iql" yaml:"iql"`
 	SAC   sac.Config   `json:"sac" yaml:"sac"`
+	A2PR  a2pr.Config  `json:"a2pr" yaml:"a2pr"`
 }
 
 // Algos lists the algorithms a run can train.
-var Algos = []string{"td3bc", "iql", "sac"}
+var Algos = []string{"td3bc", "iql", "sac", "a2pr"}
 
 // OnlineAlgos lists the algorithms that learn from their own interaction
 // with an environment (Config.Env) instead of from a dataset.
@@ -69,6 +71,7 @@ func DefaultConfig() Config {
 		// step are the same papers' settings.
 		StartSteps: 10_000, BufferSize: 1_000_000, UpdatesPerStep: 1,
 		TD3BC: td3bc.DefaultConfig(), IQL: iql.DefaultConfig(), SAC: sac.DefaultConfig(),
+		A2PR: a2pr.DefaultConfig(),
 	}
 }
 
@@ -111,6 +114,7 @@ func (c Config) Validate() error {
 	// task's observations and actions.
 	var mem int64
 	var hidden []int
+	hiddenKey := "hidden"
 	switch c.Algo {
 	case "td3bc":
 		if err := c.TD3BC.Validate(); err != nil {
@@ -124,6 +128,12 @@ func (c Config) Validate() error {
 		}
 		hidden = c.IQL.Hidden
 		mem = iql.MemoryBytes(c.IQL, iql.Spec{ObsDim: 64, ActDim: 64, BatchSize: c.BatchSize})
+	case "a2pr":
+		if err := c.A2PR.Validate(); err != nil {
+			return fmt.Errorf("%w (in section a2pr)", err)
+		}
+		hidden, hiddenKey = c.A2PR.CriticHidden, "critic_hidden"
+		mem = a2pr.MemoryBytes(c.A2PR, a2pr.Spec{ObsDim: 64, ActDim: 64, BatchSize: c.BatchSize})
 	case "sac":
 		if err := c.SAC.Validate(); err != nil {
 			return fmt.Errorf("%w (in section sac)", err)
@@ -132,8 +142,8 @@ func (c Config) Validate() error {
 		mem = sac.MemoryBytes(c.SAC, sac.Spec{ObsDim: 64, ActDim: 64, BatchSize: c.BatchSize})
 	}
 	if mem < 0 || mem > maxAgentBytes {
-		return fmt.Errorf("config: %s.hidden = %v with batch_size = %d needs about %.0f GiB, "+
-			"more than the %d GiB this toolkit allows", c.Algo, hidden, c.BatchSize,
+		return fmt.Errorf("config: %s.%s = %v with batch_size = %d needs about %.0f GiB, "+
+			"more than the %d GiB this toolkit allows", c.Algo, hiddenKey, hidden, c.BatchSize,
 			float64(mem)/(1<<30), maxAgentBytes>>30)
 	}
 	return nil

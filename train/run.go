@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"offrl/agents"
+	"offrl/agents/a2pr"
 	"offrl/agents/iql"
 	"offrl/agents/sac"
 	"offrl/agents/td3bc"
@@ -204,6 +205,10 @@ func buildAgent(cfg Config, obsDim, actDim int, low, high []float64, where strin
 		spec := iql.Spec{ObsDim: obsDim, ActDim: actDim, MaxAction: maxAction,
 			BatchSize: cfg.BatchSize, Steps: cfg.Steps}
 		return iql.New(cfg.IQL, spec, init)
+	case "a2pr":
+		spec := a2pr.Spec{ObsDim: obsDim, ActDim: actDim, MaxAction: maxAction,
+			BatchSize: cfg.BatchSize}
+		return a2pr.New(cfg.A2PR, spec, init)
 	case "sac":
 		spec := sac.Spec{ObsDim: obsDim, ActDim: actDim, MaxAction: maxAction,
 			BatchSize: cfg.BatchSize}

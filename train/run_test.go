@@ -48,6 +48,9 @@ func smallConfig(t *testing.T) Config {
 	c.Steps, c.EvalEvery, c.LogEvery, c.EvalEpisodes, c.BatchSize = 240, 80, 20, 2, 32
 	c.TD3BC.Hidden = []int{32, 32}
 	c.IQL.Hidden = []int{32, 32}
+	small := []int{32, 32}
+	c.A2PR.ActorHidden, c.A2PR.CriticHidden, c.A2PR.ValueHidden = small, small, small
+	c.A2PR.VAE.Hidden = small
 	c.Seed = 1
 	return c
 }

@@ -268,3 +268,6 @@ func (v *VAE) Restore(prefix string, ts []nn.Tensor, meta map[string]string) err
 	}
 	return v.opt.Restore(prefix, ts, meta)
 }
+
+// Optimizer is the VAE's Adam, for checks of its state.
+func (v *VAE) Optimizer() *nn.Adam { return v.opt }

@@ -41,7 +41,7 @@ const (
 
 const usage = `Usage: train-agent [flags]
 
-Trains an offline agent (TD3+BC or IQL, --algo) on a D4RL-style dataset and evaluates it
+Trains an offline agent (TD3+BC, IQL or A2PR, --algo) on a D4RL-style dataset and evaluates it
 in the dataset's environment every --eval-every updates, or (--algo sac) trains SAC
 online in --env, filling its replay buffer from its own steps, with --steps,
 --eval-every and --start-steps counting environment steps and no dataset. Writes a run
@@ -58,6 +58,7 @@ Examples:
   go run ./cmd/train-agent --env MountainCarContinuous-v0 --steps 50000
   go run ./cmd/train-agent --dataset ./pendulum-expert.parquet --seed 3
   go run ./cmd/train-agent --algo iql
+  go run ./cmd/train-agent --algo a2pr --steps 2000 --eval-every 1000
   go run ./cmd/train-agent --algo sac --env Hopper-v4 --steps 1000000
   go run ./cmd/train-agent --config configs/td3bc/pendulum-medium-v0.yaml
   go run ./cmd/train-agent --resume runs/pendulum-v1-td3bc-0-20261204T101500Z
