@@ -150,8 +150,11 @@ func (p *Player) Frame(width, height int) (image.Image, error) {
 // return, policy and, at an episode's end, how it ended.
 func (p *Player) Status() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  ep %d  step %d  reward %.3f  return %.2f  %s",
-		p.envID, p.episode, p.step, p.reward, p.ret, p.PolicyName())
+	fmt.Fprintf(&b, "%s  ", p.envID)
+	if p.rec == nil { // a replay's name carries the dataset's own episode number
+		fmt.Fprintf(&b, "ep %d  ", p.episode)
+	}
+	fmt.Fprintf(&b, "step %d  reward %.3f  return %.2f  %s", p.step, p.reward, p.ret, p.PolicyName())
 	if p.rec != nil {
 		fmt.Fprintf(&b, "  drift %.2g", p.drift)
 	}
