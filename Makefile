@@ -11,7 +11,7 @@ DUCKDB_DIR := $(CURDIR)/.cache/duckdb
 export OFFRL_DUCKDB_SCRIPT ?= $(CURDIR)/tools/duckdb/stats.mjs
 export OFFRL_DUCKDB_MODULES ?= $(DUCKDB_DIR)
 
-.PHONY: test deps node x11 vet unit bench bench-read bench-ref bench-envs fixtures fuzz fmt
+.PHONY: test deps node x11 vet unit bench bench-read bench-ref bench-envs fixtures fuzz fmt results
 
 ## test: install what the tests need, then vet and run every test. The
 ## DuckDB interop tests and the viewer's window tests (Xvfb) fail here,
@@ -113,6 +113,16 @@ bench-read: deps
 fixtures: deps
 	node tools/duckdb/make-fixtures.mjs datasets/interop/testdata
 	$(GO) test ./datasets/interop -run TestLegacyListFixture -update
+
+## results: train TD3+BC, IQL and A2PR on the nine locomotion datasets
+## (resumably, two runs at a time) and write results/results.md and
+## results/results.png; about an hour on 2 cores. RESULTS_FLAGS passes
+## flags through, e.g. RESULTS_FLAGS=--full or --table-only (see
+## go run ./cmd/results --help). It uses your dataset cache, not the tests'
+## (.cache/datasets), unless OFFRL_DATA_DIR is set in the environment.
+RESULTS_FLAGS ?=
+results:
+	$(if $(filter file,$(origin OFFRL_DATA_DIR)),env -u OFFRL_DATA_DIR) $(GO) run ./cmd/results $(RESULTS_FLAGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
