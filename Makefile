@@ -89,7 +89,7 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
-## bench-ref: TD3+BC, IQL and VAE updates and s/dgemm next to PyTorch CPU at
+## bench-ref: TD3+BC, IQL, VAE and A2PR updates and s/dgemm next to PyTorch CPU at
 ## 1 and 2 threads (installs Debian's python3-torch and OpenBLAS with apt-get,
 ## as root, when missing). BENCHTIME, COUNT, TORCH_SECONDS, THREADS and OUT pass
 ## through to tools/bench-ref.sh.

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"offrl/internal/race"
@@ -371,4 +372,77 @@ func TestTwoProgramsOnOneGraph(t *testing.T) {
 	}
 	assertClose(t, "after the forward program", 0, out.Value(),
 		[]float32{want[0] + 1, want[1] + 1})
+}
+
+// GreaterEqual and Greater give 1 and 0 (NaN gives 0) through a kernel of
+// their own, and no gradient: a loss out⊙1[out ≥ y] has the gradient of
+// out⊙mask with the mask held fixed.
+func TestComparisonsAreMasksWithoutGradient(t *testing.T) {
+	g := NewGraph()
+	a, b := g.Input("a", 1, 5), g.Input("b", 1, 5)
+	copy(a.Data, []float32{1, 2, 3, float32(math.NaN()), -0})
+	copy(b.Data, []float32{2, 2, 1, 0, 0})
+	ge, gt := GreaterEqual(a.Node, b.Node), Greater(a.Node, b.Node)
+	prog, err := g.Compile(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if len(prog.plan.fallbacks) > 0 {
+		t.Errorf("comparisons without a kernel: %v", prog.plan.fallbacks)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want []float32
+	}{{"≥", ge.Value(), []float32{0, 1, 1, 0, 1}}, {">", gt.Value(), []float32{0, 0, 1, 0, 0}}} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)
+		}
+	}
+
+	rng := rand.New(rand.NewPCG(9, 10))
+	m := NewMLP("m", []int{3, 6, 1}, Tanh, Identity, rng)
+	// grads returns the parameters' gradients and the mask's values.
+	grads := func(mask func(g *Graph, out *Node) *Node) ([][]float32, []float32) {
+		g := NewGraph()
+		x := g.Input("x", 8, 3)
+		for i := range x.Data {
+			x.Data[i] = float32(math.Sin(float64(i)))
+		}
+		out := m.Apply(g, x.Node)
+		k := mask(g, out)
+		prog, err := g.Compile(Mean(Mul(out, k)), m.Params())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+		var gs [][]float32
+		for _, p := range m.Params() {
+			gs = append(gs, append([]float32(nil), p.Grad...))
+		}
+		return gs, append([]float32(nil), k.Value()...)
+	}
+	got, held := grads(func(g *Graph, out *Node) *Node {
+		return GreaterEqual(out, g.Input("zero", 8, 1).Node)
+	})
+	if slices.Index(held, 0) < 0 || slices.Index(held, 1) < 0 {
+		t.Fatalf("mask %v: want both values, to tell a held mask from none", held)
+	}
+	want, _ := grads(func(g *Graph, out *Node) *Node {
+		in := g.Input("mask", 8, 1)
+		copy(in.Data, held)
+		return in.Node
+	})
+	for i := range want {
+		for j := range want[i] {
+			if math.Abs(float64(got[i][j]-want[i][j])) > 1e-6 {
+				t.Fatalf("param %d[%d]: gradient %v, with the mask held fixed %v", i, j,
+					got[i][j], want[i][j])
+			}
+		}
+	}
 }

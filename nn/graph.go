@@ -209,6 +209,21 @@ func Clamp(x *Node, lo, hi float32) *Node {
 // vector of rows sums.
 func SumRows(x *Node) *Node { n, err := G.Sum(x.n, 1); return wrap(x, n, err) }
 
+// GreaterEqual is 1 where a ≥ b and 0 elsewhere (NaN gives 0),
+// elementwise on equal shapes, with no gradient: PyTorch's
+// (a >= b).float().
+func GreaterEqual(a, b *Node) *Node {
+	n, err := G.Gte(a.n, b.n, true)
+	return StopGradient(wrap(a, n, err))
+}
+
+// Greater is 1 where a > b and 0 elsewhere (NaN gives 0), elementwise on
+// equal shapes, with no gradient: PyTorch's (a > b).float().
+func Greater(a, b *Node) *Node {
+	n, err := G.Gt(a.n, b.n, true)
+	return StopGradient(wrap(a, n, err))
+}
+
 // MSE is the mean over all elements of (a − b)².
 func MSE(a, b *Node) *Node { return Mean(Square(Sub(a, b))) }
 

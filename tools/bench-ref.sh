@@ -60,6 +60,7 @@ suites=(
 	"td3bc|./agents/td3bc|^BenchmarkUpdate\$"
 	"iql|./agents/iql|^BenchmarkUpdate\$"
 	"vae|./vae|^BenchmarkUpdate\$"
+	"a2pr|./agents/a2pr|^BenchmarkUpdate\$"
 	"gemm|./nn/gemm|^Benchmark(Sgemm|Dgemm)\$"
 )
 declare -A ready # suite name -> 1 when its test binary has the benchmark
@@ -107,6 +108,7 @@ for threads in $threads_list; do
 	for row in "td3bc update (updates/s)|td3bc|BenchmarkUpdate|updates/s|td3bc_updates_per_s" \
 		"iql update (updates/s)|iql|BenchmarkUpdate|updates/s|iql_updates_per_s" \
 		"vae update (updates/s)|vae|BenchmarkUpdate|updates/s|vae_updates_per_s" \
+		"a2pr update (updates/s)|a2pr|BenchmarkUpdate|updates/s|a2pr_updates_per_s" \
 		"sgemm 256 (GFLOP/s)|gemm|BenchmarkSgemm/256|GFLOP/s|gemm_256_gflops" \
 		"sgemm 1024 (GFLOP/s)|gemm|BenchmarkSgemm/1024|GFLOP/s|gemm_1024_gflops" \
 		"dgemm 256 (GFLOP/s)|gemm|BenchmarkDgemm/256|GFLOP/s|dgemm_256_gflops" \
@@ -126,6 +128,7 @@ done
 # One table, grouped by benchmark, thread counts together.
 printf '%-26s %8s %12s %12s %9s\n' benchmark threads offrl pytorch ratio
 for label in "td3bc update (updates/s)" "iql update (updates/s)" "vae update (updates/s)" \
+	"a2pr update (updates/s)" \
 	"sgemm 256 (GFLOP/s)" "sgemm 1024 (GFLOP/s)" "dgemm 256 (GFLOP/s)" "dgemm 1024 (GFLOP/s)"; do
 	for row in "${rows[@]}"; do
 		IFS='|' read -r l threads ours theirs <<<"$row"

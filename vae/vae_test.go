@@ -247,3 +247,58 @@ func TestUpdateDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per step, want 0", n)
 	}
 }
+
+// Trained on a behaviour that picks a = +0.6 or a = −0.6 (plus noise of
+// std 0.05) by a fair coin independent of the state, the VAE's samples
+// without the encoder must reproduce both modes: a decoder that ignored z
+// would put every sample near the conditional mean 0, between the modes.
+func TestSamplesReproduceBimodalBehaviour(t *testing.T) {
+	const batch, mode, noise = 64, 0.6, 0.05
+	spec := Spec{ObsDim: 2, ActDim: 1, MaxAction: 1, BatchSize: batch}
+	v := newVAE(t, small(), spec)
+	rng := rand.New(rand.NewPCG(7, 7))
+	s := make([]float32, batch*2)
+	a := make([]float32, batch)
+	fillStates := func() {
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+	}
+	for range 4000 {
+		fillStates()
+		for i := range a {
+			m := float64(mode)
+			if rng.IntN(2) == 0 {
+				m = -m
+			}
+			a[i] = float32(m + noise*rng.NormFloat64())
+		}
+		if _, err := v.Update(s, a, nil, rng); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Share of samples within 0.2 of each mode, and strictly between
+	// the modes' neighbourhoods (|a| < 0.3), over fresh states.
+	var pos, neg, mid, total int
+	for range 50 {
+		fillStates()
+		for _, x := range v.Sample(s, batch, rng) {
+			switch d := float64(x); {
+			case math.Abs(d-mode) < 0.2:
+				pos++
+			case math.Abs(d+mode) < 0.2:
+				neg++
+			case math.Abs(d) < 0.3:
+				mid++
+			}
+			total++
+		}
+	}
+	share := func(n int) float64 { return float64(n) / float64(total) }
+	t.Logf("%d samples: %.3f near +%.1f, %.3f near −%.1f, %.3f between (|a| < 0.3)",
+		total, share(pos), mode, share(neg), mode, share(mid))
+	if share(pos) < 0.25 || share(neg) < 0.25 || share(mid) > 0.25 {
+		t.Errorf("shares +mode %.3f, −mode %.3f (want ≥ 0.25 each), between %.3f (want ≤ 0.25): "+
+			"samples do not reproduce both modes", share(pos), share(neg), share(mid))
+	}
+}

@@ -197,7 +197,6 @@ type Agent struct {
 
 	critic criticStep
 	val    valueStep
-	pre    preStep
 	policy actorStep
 	fwd    struct{ actorTgt, q1Tgt, q2Tgt, q1, q2 *nn.Forward }
 	// Per-batch scratch: a' (next actions), (s, a) rows, the target y,
@@ -222,21 +221,17 @@ type valueStep struct {
 	v, loss *nn.Node
 }
 
-// preStep is a forward-only program for the actor step's selection:
-// ã = VAE(s, π(s)) with noise ε, and Q1(s, ã).
-type preStep struct {
-	prog        *nn.Program
-	s, eps      *nn.Input
-	recon, qVAE *nn.Node
-}
-
-// actorStep is the compiled actor update. Inputs: s, the dataset action
-// a, the VAE noise ε (or, with DetachTarget, ã itself), and per element
-// the selection 1[â* = ã], 1[â* = a] and the weight c.
+// actorStep is the compiled actor update, selection included. Inputs: s,
+// the dataset action a, the VAE noise ε, and per row Q1(s, a) and V_s.
+// The program computes ã and Q1(s, ã) in its forward pass, selects per
+// row from them, and takes the loss's gradient; the selection carries
+// none.
 type actorStep struct {
 	prog                 *nn.Program
-	s, a, eps, recon     *nn.Input // eps without DetachTarget, recon with it
-	selVAE, selData, c   *nn.Input
+	s, a, eps            *nn.Input
+	qData, vs            *nn.Input
+	recon, qVAE          *nn.Node // ã = VAE(s, π(s); ε) and Q1(s, ã)
+	selVAE, c            *nn.Node // per row: 1[â* = ã] and the weight c
 	pi                   *nn.Node // max_action·π(s)
 	loss, bc, lambda, qπ *nn.Node
 }
@@ -336,38 +331,32 @@ func (a *Agent) compile() error {
 		return fmt.Errorf("a2pr: value graph: %w", err)
 	}
 
-	// Step 4, selection pass (forward only): ã = VAE(s, π(s); ε), Q1(s, ã).
-	g = nn.NewGraph()
-	p := &a.pre
-	p.s, p.eps = g.Input("s", b, od), g.Input("eps", b, l)
-	pi := nn.Scale(a.actor.Apply(g, p.s.Node), maxA)
-	p.recon, _, _ = a.vae.Apply(g, p.s.Node, pi, p.eps.Node)
-	p.qVAE = a.q1.Apply(g, nn.Concat(p.s.Node, p.recon))
-	if p.prog, err = g.Compile(nil, nil); err != nil {
-		return fmt.Errorf("a2pr: selection graph: %w", err)
-	}
-
-	// Step 4, actor: L_π = −λ·mean Q1(s, π(s)) + mean_(b,j) c⊙(π(s) − â*)²,
+	// Step 4, actor: ã = VAE(s, π(s); ε) and Q1(s, ã) select per row
+	// (selectTarget); then L_π = −λ·mean Q1(s, π(s)) + mean_(b,j) c⊙(π(s) − â*)²,
 	// λ = α / sg(mean|Q1(s, π(s))|), â* = ã⊙1[â*=ã] + a⊙1[â*=a].
 	g = nn.NewGraph()
 	q := &a.policy
-	q.s, q.a = g.Input("s", b, od), g.Input("a", b, ad)
-	q.selVAE, q.selData = g.Input("sel_vae", b, ad), g.Input("sel_data", b, ad)
-	q.c = g.Input("c", b, ad)
+	q.s, q.a, q.eps = g.Input("s", b, od), g.Input("a", b, ad), g.Input("eps", b, l)
+	q.qData, q.vs = g.Input("q_data", b, 1), g.Input("v_s", b, 1)
 	q.pi = nn.Scale(a.actor.Apply(g, q.s.Node), maxA)
 	q.qπ = a.q1.Apply(g, nn.Concat(q.s.Node, q.pi))
 	q.lambda = nn.Div(g.Const(float32(a.cfg.Alpha)), nn.StopGradient(nn.Mean(nn.Abs(q.qπ))))
-	var recon *nn.Node
+	// ã carries gradient to π through the VAE unless DetachTarget.
+	q.recon, _, _ = a.vae.Apply(g, q.s.Node, q.pi, q.eps.Node)
 	if a.cfg.DetachTarget {
-		q.recon = g.Input("recon", b, ad) // ã from the selection pass, a constant here
-		recon = q.recon.Node
-	} else {
-		// The same ã, rebuilt in this graph so that its gradient reaches π.
-		q.eps = g.Input("eps", b, l)
-		recon, _, _ = a.vae.Apply(g, q.s.Node, q.pi, q.eps.Node)
+		q.recon = nn.StopGradient(q.recon)
 	}
-	target := nn.Add(nn.Mul(recon, q.selVAE.Node), nn.Mul(q.a.Node, q.selData.Node))
-	q.bc = nn.Mean(nn.Mul(q.c.Node, nn.Square(nn.Sub(q.pi, target))))
+	q.qVAE = a.q1.Apply(g, nn.Concat(q.s.Node, nn.StopGradient(q.recon)))
+	q.selVAE, q.c = selectTarget(q.qVAE, q.qData.Node, q.vs.Node, float32(a.cfg.Mask))
+	// Per-row values to rows × act: a product with a row of ones is exact.
+	ones := g.Input("ones", 1, ad)
+	for i := range ones.Data {
+		ones.Data[i] = 1
+	}
+	perElem := func(x *nn.Node) *nn.Node { return nn.MatMul(x, ones.Node) }
+	selData := nn.Sub(g.Const(1), q.selVAE)
+	target := nn.Add(nn.Mul(q.recon, perElem(q.selVAE)), nn.Mul(q.a.Node, perElem(selData)))
+	q.bc = nn.Mean(nn.Mul(perElem(q.c), nn.Square(nn.Sub(q.pi, target))))
 	q.loss = nn.Add(nn.Neg(nn.Mul(q.lambda, nn.Mean(q.qπ))), q.bc)
 	if q.prog, err = g.Compile(q.loss, a.actor.Params()); err != nil {
 		return fmt.Errorf("a2pr: actor graph: %w", err)
@@ -505,63 +494,46 @@ func (a *Agent) criticTarget(batch *replay.Batch, rng *rand.Rand) {
 	}
 }
 
-// actorStep is step 4 of §3.2.
+// actorStep is step 4 of §3.2: one program computes π_s, ã = VAE(s, π_s)
+// in encoder+decoder mode with one fresh z sample and Q1(s, ã) from the
+// current actor, VAE (after step 3) and critic, selects â* and c per row,
+// and takes the gradient of L_π = −λ·mean Q1(s, π_s) + mean_(b,j) c⊙(π_s − â*)²;
+// then Adam on the actor.
 func (a *Agent) actorStep(batch *replay.Batch, rng *rand.Rand) error {
-	n, ad := batch.Size, a.spec.ActDim
-	s, p, q := &a.scratch, &a.pre, &a.policy
-
-	// ã = VAE(s, π_s) in encoder+decoder mode with one fresh z sample, and
-	// Q1(s, ã), from the current actor, VAE (after step 3) and critic.
-	for i := range p.eps.Data {
-		p.eps.Data[i] = float32(rng.NormFloat64())
+	n, s, q := batch.Size, &a.scratch, &a.policy
+	for i := range q.eps.Data {
+		q.eps.Data[i] = float32(rng.NormFloat64())
 	}
-	copy(p.s.Data, batch.Obs)
-	if err := p.prog.Run(); err != nil {
-		return fmt.Errorf("a2pr: selection pass %d: %w", a.totalIt, err)
-	}
-	recon, qVAE := p.recon.Value(), p.qVAE.Value()
-
-	// A_data = Q1(s,a) − V_s, A_vae = Q1(s,ã) − V_s (the same V_s);
-	// â* = ã where A_vae ≥ A_data, else a;
-	// c = mask·(1[Q1(s,ã) ≥ V_s] + 1[Q1(s,a) > V_s]).
-	var chosen, weight float64
-	for i := range n {
-		selVAE, c := selectTarget(qVAE[i], s.qData[i], s.vs[i], float32(a.cfg.Mask))
-		for j := i * ad; j < (i+1)*ad; j++ {
-			q.selVAE.Data[j] = selVAE
-			q.selData.Data[j] = 1 - selVAE
-			q.c.Data[j] = c
-		}
-		chosen += float64(selVAE)
-		weight += float64(c)
-	}
-	a.last["adv_vae_share"] = chosen / float64(n)
-	a.last["bc_weight_mean"] = weight / float64(n)
-
-	// L_π = −λ·mean Q1(s, π_s) + mean_(b,j) c⊙(π_s − â*)²; Adam on the actor.
 	copy(q.s.Data, batch.Obs)
 	copy(q.a.Data, batch.Actions)
-	if a.cfg.DetachTarget {
-		copy(q.recon.Data, recon)
-	} else {
-		copy(q.eps.Data, p.eps.Data)
-	}
+	copy(q.qData.Data, s.qData)
+	copy(q.vs.Data, s.vs)
 	if err := q.prog.Run(); err != nil {
 		return fmt.Errorf("a2pr: actor step %d: %w", a.totalIt, err)
 	}
 	a.actorOpt.Update()
+	var chosen, weight float64
+	for i, c := range q.c.Value() {
+		chosen += float64(q.selVAE.Value()[i])
+		weight += float64(c)
+	}
+	a.last["adv_vae_share"] = chosen / float64(n)
+	a.last["bc_weight_mean"] = weight / float64(n)
 	a.last["actor_loss"] = float64(q.loss.Scalar())
 	a.last["bc_loss"] = float64(q.bc.Scalar())
 	a.last["lambda"] = float64(q.lambda.Scalar())
 	return nil
 }
 
-// selectTarget is the per-sample rule of step 4: whether the VAE action
-// ã is the BC target (A_vae ≥ A_data; ties go to ã, as the reference's
-// 1[A_vae ≥ A_data]) and the weight c = mask·(1[Q1(s,ã) ≥ V] + 1[Q1(s,a) > V]).
-func selectTarget(qVAE, qData, v, mask float32) (selVAE, c float32) {
-	selVAE = indicator(qVAE-v >= qData-v)
-	c = mask * (indicator(qVAE >= v) + indicator(qData > v))
+// selectTarget adds the per-row rule of step 4 to a graph, for per-row
+// Q1(s, ã), Q1(s, a) and V (rows × 1): A_vae = Q1(s,ã) − V and
+// A_data = Q1(s,a) − V against the same V; selVAE = 1[A_vae ≥ A_data]
+// (â* = ã, ties to ã as the reference's 1[A_vae ≥ A_data], else a) and
+// the weight c = mask·(1[Q1(s,ã) ≥ V] + 1[Q1(s,a) > V]) ∈ {0, mask, 2·mask}.
+// Neither carries gradient.
+func selectTarget(qVAE, qData, v *nn.Node, mask float32) (selVAE, c *nn.Node) {
+	selVAE = nn.GreaterEqual(nn.Sub(qVAE, v), nn.Sub(qData, v))
+	c = nn.Scale(nn.Add(nn.GreaterEqual(qVAE, v), nn.Greater(qData, v)), mask)
 	return selVAE, c
 }
 

@@ -140,6 +140,13 @@ func TestTargetsBootstrapThroughTimeouts(t *testing.T) {
 // indicator is ≥ while the data indicator is strict.
 func TestSelectTarget(t *testing.T) {
 	const m = 0.4
+	g := nn.NewGraph()
+	qVAE, qData, v := g.Input("q_vae", 1, 1), g.Input("q_data", 1, 1), g.Input("v", 1, 1)
+	selNode, cNode := selectTarget(qVAE.Node, qData.Node, v.Node, m)
+	prog, err := g.Compile(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name           string
 		qVAE, qData, v float32
@@ -154,7 +161,11 @@ func TestSelectTarget(t *testing.T) {
 		{"tie goes to vae", 2, 2, 1, 1, 2 * m},
 		{"Q1(s,ã) = V counts, Q1(s,a) = V does not", 1, 1, 1, 1, m},
 	} {
-		sel, c := selectTarget(tc.qVAE, tc.qData, tc.v, m)
+		qVAE.Data[0], qData.Data[0], v.Data[0] = tc.qVAE, tc.qData, tc.v
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+		sel, c := selNode.Value()[0], cNode.Value()[0]
 		if sel != tc.wantVAE || math.Abs(float64(c-tc.wantC)) > 1e-7 {
 			t.Errorf("%s: selection %v weight %v, want %v %v", tc.name, sel, c, tc.wantVAE, tc.wantC)
 		}
@@ -178,16 +189,16 @@ func TestActorBCLossMatchesHandComputation(t *testing.T) {
 	if _, err := a.Update(batch, rng); err != nil {
 		t.Fatal(err)
 	}
-	pi, recon := a.policy.pi.Value(), a.pre.recon.Value()
+	pi, recon := a.policy.pi.Value(), a.policy.recon.Value()
 	var lbc, share, weight float64
 	counts := map[string]int{}
 	for i := range n {
 		qVAE, qData := float64(recon[i*ad]), float64(batch.Actions[i*ad]) // Q1 = a₀, V = 0
 		vaeChosen := qVAE >= qData
 		c := 0.4 * (b2f(qVAE >= 0) + b2f(qData > 0))
-		if a.policy.c.Data[i*ad] != float32(c) || (a.policy.selVAE.Data[i*ad] == 1) != vaeChosen {
+		if a.policy.c.Value()[i] != float32(c) || (a.policy.selVAE.Value()[i] == 1) != vaeChosen {
 			t.Fatalf("row %d: agent chose ã=%v with c=%v, want ã=%v c=%v", i,
-				a.policy.selVAE.Data[i*ad], a.policy.c.Data[i*ad], vaeChosen, c)
+				a.policy.selVAE.Value()[i], a.policy.c.Value()[i], vaeChosen, c)
 		}
 		counts[map[float64]string{0: "c=0", 0.4: "c=mask", 0.8: "c=2mask"}[c]]++
 		counts[map[bool]string{true: "vae", false: "data"}[vaeChosen]]++
@@ -254,6 +265,40 @@ func finiteDiff(t *testing.T, a *Agent, p, j int, h float32) float64 {
 	return (lp - lm) / float64(2*h)
 }
 
+// heldTargetDiff is the central difference, in actor parameter p, element
+// j, of L_bc = mean_(b,j) c⊙(π(s) − â*)² with â* and c held at the actor
+// program's last values (the loss of detach_target; −λ·mean Q1 is left
+// out, so the critic must be constant), π(s) from a forward pass.
+func heldTargetDiff(t *testing.T, a *Agent, p, j int, h float32) float64 {
+	t.Helper()
+	n, ad, q := a.spec.BatchSize, a.spec.ActDim, &a.policy
+	recon := append([]float32(nil), q.recon.Value()...)
+	sel := append([]float32(nil), q.selVAE.Value()...)
+	c := append([]float32(nil), q.c.Value()...)
+	f := a.actor.NewForward(n)
+	loss := func() float64 {
+		var l float64
+		for k, x := range f.Run(q.s.Data, n) {
+			i := k / ad
+			target := float64(q.a.Data[k])
+			if sel[i] == 1 {
+				target = float64(recon[k])
+			}
+			d := float64(x)*a.spec.MaxAction - target
+			l += float64(c[i]) * d * d / float64(n*ad)
+		}
+		return l
+	}
+	v := a.actor.Params()[p].Value
+	old := v[j]
+	v[j] = old + h
+	lp := loss()
+	v[j] = old - h
+	lm := loss()
+	v[j] = old
+	return (lp - lm) / float64(2*h)
+}
+
 // The BC target ã = VAE(s, π(s)) is not detached by default: the actor's
 // gradient includes the path through the VAE (and matches finite
 // differences of the loss, which moves ã with π), and differs from the
@@ -289,21 +334,17 @@ func TestGradientReachesActorThroughVAE(t *testing.T) {
 	if share := full.last["adv_vae_share"]; share != 1 {
 		t.Fatalf("adv_vae_share = %v, want 1 (every row selects ã)", share)
 	}
-	// Give the detached agent the same weights and inputs, with ã computed
-	// from the current actor.
+	// Give the detached agent the same weights and inputs (the same ε, so
+	// the same ã).
 	for _, p := range [][2]nn.Params{{det.actor.Params(), full.actor.Params()},
 		{det.vae.Params(), full.vae.Params()}, {det.q1.Params(), full.q1.Params()}} {
 		if err := p[0].CopyFrom(p[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := full.pre.prog.Run(); err != nil {
-		t.Fatal(err)
-	}
-	copy(det.policy.recon.Data, full.pre.recon.Value())
 	for _, in := range [][2]*nn.Input{{det.policy.s, full.policy.s}, {det.policy.a, full.policy.a},
-		{det.policy.selVAE, full.policy.selVAE}, {det.policy.selData, full.policy.selData},
-		{det.policy.c, full.policy.c}} {
+		{det.policy.eps, full.policy.eps}, {det.policy.qData, full.policy.qData},
+		{det.policy.vs, full.policy.vs}} {
 		copy(in[0].Data, in[1].Data)
 	}
 	lFull, gFull := actorGrads(t, full)
@@ -331,14 +372,15 @@ func TestGradientReachesActorThroughVAE(t *testing.T) {
 		name string
 		a    *Agent
 		g    []float32
-	}{{"through VAE", full, gFull[last]}, {"detached", det, gDet[last]}} {
+		fd   func(*testing.T, *Agent, int, int, float32) float64
+	}{{"through VAE", full, gFull[last], finiteDiff}, {"detached", det, gDet[last], heldTargetDiff}} {
 		j := 0
 		for k, v := range c.g {
 			if math.Abs(float64(v)) > math.Abs(float64(c.g[j])) {
 				j = k
 			}
 		}
-		fd := finiteDiff(t, c.a, last, j, 1e-3)
+		fd := c.fd(t, c.a, last, j, 1e-3)
 		t.Logf("%s: gradient %v, finite difference %v (through VAE %v, detached %v)",
 			c.name, c.g[j], fd, gFull[last][j], gDet[last][j])
 		if math.Abs(fd-float64(c.g[j])) > 0.01*math.Abs(fd)+1e-4 {
@@ -374,9 +416,10 @@ func TestActorUsesPreUpdateValue(t *testing.T) {
 	}
 	// And the weights c were computed from it.
 	for i := range n {
-		_, c := selectTarget(a.pre.qVAE.Value()[i], a.scratch.qData[i], before[i], float32(cfg.Mask))
-		if math.Abs(float64(c-a.policy.c.Data[i])) > 1e-7 {
-			t.Errorf("row %d: weight %v, want %v from the pre-update V", i, a.policy.c.Data[i], c)
+		qVAE, qData := float64(a.policy.qVAE.Value()[i]), float64(a.scratch.qData[i])
+		c := float32(cfg.Mask * (b2f(qVAE >= float64(before[i])) + b2f(qData > float64(before[i]))))
+		if math.Abs(float64(c-a.policy.c.Value()[i])) > 1e-7 {
+			t.Errorf("row %d: weight %v, want %v from the pre-update V", i, a.policy.c.Value()[i], c)
 		}
 	}
 }

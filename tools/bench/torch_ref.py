@@ -2,9 +2,10 @@
 """PyTorch CPU reference for offrl's update benchmarks.
 
 Times the same work as the Go benchmarks, on the same machine, so that
-tools/bench-ref.sh can print ratios. All updates use obs 17, act 6, batch
-256 and draw a fresh random minibatch by index from an in-memory synthetic
-buffer of 100k rows on every update (the gather is part of the time).
+tools/bench-ref.sh can print ratios. All updates use batch 256, obs 17 and
+act 6 (a2pr: obs 11, act 3, as its Go benchmark) and draw a fresh random
+minibatch by index from an in-memory synthetic buffer of 100k rows on every
+update (the gather is part of the time).
 
   td3bc     one TD3+BC iteration: actor and twin critics 256-256, Adam 3e-4,
             policy delay 2, target smoothing (0.2, clip 0.5), tau 0.005
@@ -13,6 +14,12 @@ buffer of 100k rows on every update (the gather is part of the time).
             Polyak update of the target critics; all nets 256-256, Adam 3e-4
   vae       one Adam step (1e-3) of the BCQ/A2PR behaviour VAE: encoder and
             decoder 750-750, latent 2 act, loss recon MSE + 0.5 KL
+  a2pr      one A2PR iteration (Liu et al. 2024): actor 256x3, twin critics
+            and value 256x4, the 750-750 behaviour VAE; critic step with
+            target smoothing, value step on min of the two TD targets (V(s)
+            kept from before the step), advantage-weighted VAE step, and
+            every 2nd iteration the actor step with the advantage-selected BC
+            target (gradient through the VAE's reconstruction) and Polyak
   gemm      square matrix products of size 256 and 1024, float32 (gemm_N)
             and float64 (dgemm_N), in GFLOP/s counting 2 N^3 per product
 
@@ -31,7 +38,7 @@ import statistics
 import sys
 import time
 
-PARTS = ("td3bc", "iql", "vae", "gemm")
+PARTS = ("td3bc", "iql", "vae", "a2pr", "gemm")
 
 
 def parse():
@@ -95,6 +102,15 @@ def blas_libraries():
 def mlp(inp, out, hidden=256):
     return nn.Sequential(nn.Linear(inp, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                          nn.Linear(hidden, out))
+
+
+def deep_mlp(inp, out, depth, hidden=256):
+    """depth hidden ReLU layers of width hidden, then a linear output."""
+    layers, width = [], inp
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    return nn.Sequential(*layers, nn.Linear(width, out))
 
 
 def copy_of(net):
@@ -205,36 +221,111 @@ class IQL:
 class VAE(nn.Module):
     """The BCQ/A2PR behaviour VAE: (s, a) -> z -> a, latent 2 act."""
 
-    def __init__(self, hidden=750, max_action=1.0):
+    def __init__(self, hidden=750, max_action=1.0, obs=OBS, act=ACT):
         super().__init__()
-        self.latent, self.max_action = 2 * ACT, max_action
-        self.enc = nn.Sequential(nn.Linear(OBS + ACT, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.latent, self.max_action = 2 * act, max_action
+        self.enc = nn.Sequential(nn.Linear(obs + act, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
         self.mean = nn.Linear(hidden, self.latent)
         self.log_std = nn.Linear(hidden, self.latent)
-        self.dec = mlp(OBS + self.latent, ACT, hidden)
+        self.dec = mlp(obs + self.latent, act, hidden)
         self.opt = torch.optim.Adam(self.parameters(), lr=1e-3)
 
-    def update(self, s, a, r, s2, mask):
+    def forward(self, s, a):
+        """Encoder and decoder with one fresh z: (reconstruction, mean, std)."""
         h = self.enc(torch.cat([s, a], 1))
         mean, log_std = self.mean(h), self.log_std(h).clamp(-4.0, 15.0)
         std = log_std.exp()
         z = mean + std * torch.randn_like(std)
-        recon = torch.tanh(self.dec(torch.cat([s, z], 1))) * self.max_action
-        recon_loss = (recon - a).pow(2).mean()
+        return torch.tanh(self.dec(torch.cat([s, z], 1))) * self.max_action, mean, std
+
+    def update(self, s, a, r, s2, mask, weight=None):
+        """One Adam step; weight (rows x 1) scales each row's reconstruction."""
+        recon, mean, std = self(s, a)
+        sq = (recon - a).pow(2)
+        recon_loss = (sq if weight is None else weight * sq).mean()
         kl = -0.5 * (1 + (std * std).log() - mean.pow(2) - std.pow(2)).mean()
         loss = recon_loss + 0.5 * kl
         adam_step(self.opt, loss)
         return {"loss": loss.detach(), "recon": recon_loss.detach()}
 
 
-AGENTS = {"td3bc": TD3BC, "iql": IQL, "vae": VAE}
+class A2PR:
+    """One A2PR iteration (Liu et al., ICML 2024), written from the paper and
+    our specification: TD3+BC whose BC target is the dataset action or the
+    advantage-weighted VAE's reconstruction of the policy's action, whichever
+    has the larger advantage Q1 - V. Hopper-shaped, as offrl's benchmark."""
+
+    obs, act = 11, 3
+    gamma, tau, alpha, mask_c, vae_weight = 0.99, 0.005, 2.5, 0.5, 1.0
+
+    def __init__(self):
+        o, a = self.obs, self.act
+        self.actor = nn.Sequential(deep_mlp(o, a, 3), nn.Tanh())
+        self.q1, self.q2 = deep_mlp(o + a, 1, 4), deep_mlp(o + a, 1, 4)
+        self.v = deep_mlp(o, 1, 4)
+        self.vae = VAE(obs=o, act=a)
+        self.actor_t, self.q1_t, self.q2_t = copy_of(self.actor), copy_of(self.q1), copy_of(self.q2)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=3e-4)
+        self.critic_opt = torch.optim.Adam(list(self.q1.parameters()) + list(self.q2.parameters()), lr=3e-4)
+        self.v_opt = torch.optim.Adam(self.v.parameters(), lr=3e-4)
+        self.it = 0
+
+    def update(self, s, a, r, s2, mask):
+        self.it += 1
+        # 1) twin critics towards the smoothed TD target of the target nets
+        with torch.no_grad():
+            noise = (torch.randn_like(a) * 0.2).clamp(-0.5, 0.5)
+            a2 = (self.actor_t(s2) + noise).clamp(-1, 1)
+            sa2 = torch.cat([s2, a2], 1)
+            y = r + self.gamma * mask * torch.min(self.q1_t(sa2), self.q2_t(sa2))
+        sa = torch.cat([s, a], 1)
+        critic_loss = F.mse_loss(self.q1(sa), y) + F.mse_loss(self.q2(sa), y)
+        adam_step(self.critic_opt, critic_loss)
+        # 2) V towards min(y, TD target of the updated online critics, same a');
+        #    V(s) from before this step is kept for 3) and 4)
+        with torch.no_grad():
+            t = torch.min(y, r + self.gamma * mask * torch.min(self.q1(sa2), self.q2(sa2)))
+        v_s = self.v(s)
+        value_loss = F.mse_loss(v_s, t)
+        adam_step(self.v_opt, value_loss)
+        v_s = v_s.detach()
+        # 3) the VAE reconstructs only rows with a positive advantage
+        with torch.no_grad():
+            q_data = self.q1(sa)
+        weight = self.vae_weight * (q_data > v_s).float()
+        vae_loss = self.vae.update(s, a, r, s2, mask, weight)["loss"]
+        out = {"critic": critic_loss.detach(), "value": value_loss.detach(), "vae": vae_loss}
+        # 4) actor every 2nd iteration, then the targets
+        if self.it % 2 == 0:
+            pi = self.actor(s)
+            q_pi = self.q1(torch.cat([s, pi], 1))
+            lam = self.alpha / q_pi.abs().mean().detach()
+            a_vae, _, _ = self.vae(s, pi)  # not detached: gradient reaches pi through the VAE
+            with torch.no_grad():
+                q_vae = self.q1(torch.cat([s, a_vae], 1))
+                use_vae = (q_vae - v_s >= q_data - v_s).float()
+                c = self.mask_c * ((q_vae >= v_s).float() + (q_data > v_s).float())
+            target = a_vae * use_vae + a * (1 - use_vae)
+            actor_loss = -lam * q_pi.mean() + (c * (pi - target).pow(2)).mean()
+            adam_step(self.actor_opt, actor_loss)
+            polyak((self.actor_t, self.q1_t, self.q2_t), (self.actor, self.q1, self.q2), self.tau)
+        return out
 
 
-def synthetic_buffer():
+AGENTS = {"td3bc": TD3BC, "iql": IQL, "vae": VAE, "a2pr": A2PR}
+
+
+def synthetic_buffer(obs=OBS, act=ACT):
     return {
-        "s": torch.randn(ROWS, OBS), "a": torch.rand(ROWS, ACT) * 2 - 1,
-        "r": torch.randn(ROWS, 1), "s2": torch.randn(ROWS, OBS), "m": torch.ones(ROWS, 1),
+        "s": torch.randn(ROWS, obs), "a": torch.rand(ROWS, act) * 2 - 1,
+        "r": torch.randn(ROWS, 1), "s2": torch.randn(ROWS, obs), "m": torch.ones(ROWS, 1),
     }
+
+
+def dims(name):
+    """The (obs, act) widths of an update's synthetic data."""
+    cls = AGENTS[name]
+    return getattr(cls, "obs", OBS), getattr(cls, "act", ACT)
 
 
 def rate(step):
@@ -257,7 +348,7 @@ def rate(step):
 
 def bench_update(name):
     torch.manual_seed(0)
-    data = synthetic_buffer()
+    data = synthetic_buffer(*dims(name))
     agent = AGENTS[name]()
 
     def step():
@@ -282,7 +373,7 @@ def selfcheck(names, steps=200):
         if name not in AGENTS:
             continue
         torch.manual_seed(0)
-        data = synthetic_buffer()
+        data = synthetic_buffer(*dims(name))
         idx = torch.randint(0, ROWS, (BATCH,))
         batch = [data[k][idx] for k in ("s", "a", "r", "s2", "m")]
         agent = AGENTS[name]()
@@ -310,7 +401,7 @@ def main():
         sys.exit(0 if selfcheck(args.only) else 1)
     out["windows"] = args.windows
     out["window_seconds"] = args.seconds / args.windows
-    for name in ("td3bc", "iql", "vae"):
+    for name in ("td3bc", "iql", "vae", "a2pr"):
         if name in args.only:
             out[f"{name}_updates_per_s"], out[f"{name}_windows"] = bench_update(name)
     if "gemm" in args.only:
