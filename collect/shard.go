@@ -162,6 +162,13 @@ func runShard(ctx context.Context, opts Options) (Summary, error) {
 			if err := checkShard(dir, opts, i); err != nil {
 				return Summary{}, err
 			}
+			// Check its bytes too (part checksums, rows against the
+			// metadata), so a requeued task never reports a damaged
+			// shard as done.
+			if _, err := datasets.ValidateStream(ctx, dir, datasets.ReadOptions{State: true}); err != nil {
+				return Summary{}, fmt.Errorf("shard %d/%d in %s is damaged; remove it and collect it again: %w",
+					i, n, dir, err)
+			}
 			log.Info("shard already collected", "path", dir)
 			s, err := summarise(dir, log)
 			s.Existing = true

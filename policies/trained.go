@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 
 	"offrl/envs/registry"
@@ -52,6 +53,9 @@ type TrainedEntry struct {
 	Seed         uint64 `json:"seed"` // the training run's seed
 	TrainCommand string `json:"train_command"`
 	PickCommand  string `json:"pick_command"`
+	// TrainConfig is the training run's config.json, from which the run
+	// is rebuilt (for the replay kinds) exactly.
+	TrainConfig json.RawMessage `json:"train_config"`
 }
 
 // ReadTrainedManifest parses a manifest; an entry for an unknown
@@ -110,4 +114,41 @@ func loadShipped(file string) (*TanhGaussian, error) {
 		return nil, fmt.Errorf("policies: %s: %w", name, err)
 	}
 	return p, nil
+}
+
+// ShippedPolicy returns the shipped policy of kind ("medium" or "expert")
+// for envID, acting deterministically off (sampling).
+func ShippedPolicy(envID, kind string) (*TanhGaussian, error) {
+	e, ok := shipped[envID]
+	if !ok {
+		return nil, fmt.Errorf("%w %q: none are shipped", ErrNoPolicies, envID)
+	}
+	switch kind {
+	case KindMedium:
+		return loadShipped(e.Medium.File)
+	case KindExpert:
+		return loadShipped(e.Expert.File)
+	}
+	return nil, fmt.Errorf("policies: no shipped %q policy (want medium or expert)", kind)
+}
+
+// SameWeights reports whether two policies have equal sizes and equal
+// weights, bit for bit.
+func SameWeights(a, b *TanhGaussian) bool {
+	pa := append(append(append(nn.Params{}, a.trunk.Params()...), a.mu.Params()...), a.logStd.Params()...)
+	pb := append(append(append(nn.Params{}, b.trunk.Params()...), b.mu.Params()...), b.logStd.Params()...)
+	if len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if pa[i].Name != pb[i].Name || len(pa[i].Value) != len(pb[i].Value) {
+			return false
+		}
+		for j, v := range pa[i].Value {
+			if math.Float32bits(v) != math.Float32bits(pb[i].Value[j]) {
+				return false
+			}
+		}
+	}
+	return true
 }

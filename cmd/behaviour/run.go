@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -109,9 +110,10 @@ type snapshot struct {
 
 // runInfo is the part of the run's config.json that matters here.
 type runInfo struct {
-	Algo  string `json:"algo"`
-	EnvID string `json:"env_id"`
-	Seed  uint64 `json:"seed"`
+	Algo  string          `json:"algo"`
+	EnvID string          `json:"env_id"`
+	Seed  uint64          `json:"seed"`
+	raw   json.RawMessage // the whole config.json
 }
 
 func pick(ctx context.Context, f *flags, stdout io.Writer) error {
@@ -147,9 +149,12 @@ func pick(ctx context.Context, f *flags, stdout io.Writer) error {
 	// The medium policy: of the three snapshots nearest the target on the
 	// measured scale, the one whose return over --ref-episodes is nearest
 	// (a few scoring episodes are noisy; earlier snapshots win ties).
-	byDistance := slices.Clone(snaps)
-	for i := range byDistance {
-		byDistance[i].normalized = policies.NormalizedScore(byDistance[i].mean, ref)
+	var byDistance []snapshot
+	for _, sn := range snaps {
+		if sn.step != expert.step { // the medium policy is another, weaker one
+			sn.normalized = policies.NormalizedScore(sn.mean, ref)
+			byDistance = append(byDistance, sn)
+		}
 	}
 	slices.SortStableFunc(byDistance, func(a, b snapshot) int {
 		return cmp.Compare(math.Abs(a.normalized-f.target), math.Abs(b.normalized-f.target))
@@ -167,6 +172,15 @@ func pick(ctx context.Context, f *flags, stdout io.Writer) error {
 		}
 	}
 	exp.normalized = 100
+	if !(med.mean < exp.mean) {
+		return fmt.Errorf("%s: no snapshot is weaker than the expert (step %d, return %.1f) to serve as medium "+
+			"(nearest: step %d, %.1f); train the run longer or keep more snapshots (--eval-every)",
+			f.run, exp.step, exp.mean, med.step, med.mean)
+	}
+	if !(exp.mean > randomMean) {
+		return fmt.Errorf("%s: the best snapshot (step %d, return %.1f) does no better than the random policy (%.1f); "+
+			"train the run further", f.run, exp.step, exp.mean, randomMean)
+	}
 	for _, s := range snaps {
 		fmt.Fprintf(stdout, "  step %8d  return %9.1f ± %7.1f  score %6.1f\n", s.step, s.mean, s.std,
 			policies.NormalizedScore(s.mean, ref))
@@ -188,6 +202,11 @@ func readRun(dir string) (runInfo, []snapshot, error) {
 	if err := json.Unmarshal(raw, &info); err != nil {
 		return info, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
 	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		return info, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	info.raw = compact.Bytes()
 	if info.Algo != "sac" {
 		return info, nil, cli.Usage(fmt.Errorf("--run %s trained %q; behaviour policies come from sac runs", dir, info.Algo))
 	}
@@ -266,8 +285,9 @@ func write(f *flags, info runInfo, med, exp snapshot, ref policies.Reference) er
 	}
 	entry := policies.TrainedEntry{EnvID: info.EnvID, RandomReturn: ref.RandomReturn,
 		ExpertReturn: ref.ExpertReturn, Episodes: f.refEpisodes, Run: filepath.Base(f.run), Seed: info.Seed,
-		TrainCommand: fmt.Sprintf("go run ./cmd/train-agent --config configs/sac/%s.yaml --seed %d",
-			strings.ToLower(info.EnvID), info.Seed),
+		TrainCommand: fmt.Sprintf("train-agent --algo sac with the settings of train_config (the run's config.json), "+
+			"run directory %s", filepath.Base(f.run)),
+		TrainConfig: info.raw,
 		PickCommand: fmt.Sprintf("go run ./cmd/behaviour pick --run %s --episodes %d --ref-episodes %d --target %g",
 			f.run, f.episodes, f.refEpisodes, f.target)}
 	for _, c := range []struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -21,19 +22,31 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 	return code, o.String(), e.String()
 }
 
-// fakeRun makes a SAC run directory on Pendulum-v1 with n small random
-// actors as its policy snapshots.
+// fakeRun makes a SAC run directory on Reacher-v4 with n constant-action
+// actors as its policy snapshots: snapshot k (k = 0, 1, ...) pushes both
+// joints with tanh(1.5·(n−1−k)/n) and hardly any noise, so later
+// snapshots pay less control cost and score higher, the last (action 0)
+// well above the random policy.
 func fakeRun(t *testing.T, n int) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "pendulum-sac-0")
+	dir := filepath.Join(t.TempDir(), "reacher-sac-0")
 	os.MkdirAll(filepath.Join(dir, "policies"), 0o755)
-	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"algo": "sac", "env_id": "Pendulum-v1", "seed": 4}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"algo": "sac", "env": "Reacher-v4", "env_id": "Reacher-v4", "seed": 4}`), 0o644)
 	for i := range n {
 		rng := rand.New(rand.NewPCG(uint64(i), 9))
-		spec := policies.ActorSpec{ObsDim: 3, ActDim: 1, Hidden: []int{8}, MaxAction: 2, LogStdMin: -20, LogStdMax: 2}
-		trunk := nn.NewMLP("actor.trunk", []int{3, 8}, nn.ReLU, nn.ReLU, rng)
-		mu := nn.NewMLP("actor.mu", []int{8, 1}, nn.Identity, nn.Identity, rng)
-		ls := nn.NewMLP("actor.log_std", []int{8, 1}, nn.Identity, nn.Identity, rng)
+		spec := policies.ActorSpec{ObsDim: 11, ActDim: 2, Hidden: []int{8}, MaxAction: 1, LogStdMin: -20, LogStdMax: 2}
+		trunk := nn.NewMLP("actor.trunk", []int{11, 8}, nn.ReLU, nn.ReLU, rng)
+		mu := nn.NewMLP("actor.mu", []int{8, 2}, nn.Identity, nn.Identity, rng)
+		ls := nn.NewMLP("actor.log_std", []int{8, 2}, nn.Identity, nn.Identity, rng)
+		for _, p := range mu.Params() {
+			clear(p.Value)
+		}
+		for _, p := range ls.Params() {
+			clear(p.Value)
+		}
+		mu.Params()[1].Value[0] = float32(1.5 * float64(n-1-i) / float64(n))
+		mu.Params()[1].Value[1] = mu.Params()[1].Value[0]
+		ls.Params()[1].Value[0], ls.Params()[1].Value[1] = -10, -10
 		path := filepath.Join(dir, "policies", fmt.Sprintf("step-%08d.safetensors", 1000*(i+1)))
 		if err := policies.SaveTanhGaussian(path, spec, trunk, mu, ls, nil); err != nil {
 			t.Fatal(err)
@@ -58,9 +71,14 @@ func TestPickWritesPoliciesAndManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, ok := m["Pendulum-v1"]
-	if !ok || e.Expert.NormalizedScore != 100 || e.Episodes != 3 || !strings.Contains(e.PickCommand, runDir) {
+	e, ok := m["Reacher-v4"]
+	if !ok || e.Expert.NormalizedScore != 100 || e.Episodes != 3 || !strings.Contains(e.PickCommand, runDir) ||
+		e.Expert.Step != 4000 || e.Medium.Step == e.Expert.Step {
 		t.Fatalf("entry %+v", e)
+	}
+	var trainCfg struct{ Env string }
+	if err := json.Unmarshal(e.TrainConfig, &trainCfg); err != nil || trainCfg.Env != "Reacher-v4" {
+		t.Fatalf("train_config %s does not hold the run's config (%v)", e.TrainConfig, err)
 	}
 	for _, p := range []policies.TrainedPolicy{e.Medium, e.Expert} {
 		got, _ := os.ReadFile(filepath.Join(out, p.File))
@@ -85,7 +103,7 @@ func TestPickWritesPoliciesAndManifest(t *testing.T) {
 func TestPickRefusesBadRuns(t *testing.T) {
 	one := fakeRun(t, 1)
 	td3 := fakeRun(t, 3)
-	os.WriteFile(filepath.Join(td3, "config.json"), []byte(`{"algo": "td3bc", "env_id": "Pendulum-v1"}`), 0o644)
+	os.WriteFile(filepath.Join(td3, "config.json"), []byte(`{"algo": "td3bc", "env_id": "Reacher-v4"}`), 0o644)
 	for _, c := range []struct {
 		args []string
 		code int

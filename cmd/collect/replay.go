@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -105,19 +106,41 @@ func replaySource(ctx context.Context, f replayFlags, dataDir string, log *slog.
 		}
 	}
 	if f.fromRun != "" {
-		if rows == 0 {
-			return "", 0, cli.Usage(fmt.Errorf("--steps is needed with --from-run for %s: "+
-				"no policies are shipped for it to take the medium or expert step from", f.env))
+		raw, err := os.ReadFile(filepath.Join(f.fromRun, "config.json"))
+		if err != nil {
+			return "", 0, cli.Usage(fmt.Errorf("--from-run %s is not a run directory: %w", f.fromRun, err))
 		}
-		return f.fromRun, rows, nil
+		var run struct {
+			Algo string `json:"algo"`
+			Env  string `json:"env"`
+		}
+		if err := json.Unmarshal(raw, &run); err != nil {
+			return "", 0, fmt.Errorf("%s: %w", filepath.Join(f.fromRun, "config.json"), err)
+		}
+		if run.Env != f.env {
+			return "", 0, cli.Usage(fmt.Errorf("--from-run %s is a %s run of %q, not an online run on --env %s",
+				f.fromRun, run.Algo, run.Env, f.env))
+		}
+		if f.steps == 0 {
+			return "", 0, cli.Usage(fmt.Errorf("--steps is needed with --from-run: how many of the run's first " +
+				"transitions to write (the medium policy's step for medium-replay, all for full-replay)"))
+		}
+		return f.fromRun, f.steps, nil
 	}
 	if !shipped {
 		return "", 0, cli.Usage(fmt.Errorf("no behaviour policies are shipped for %s, so there is no "+
 			"training run to replay: train one (go run ./cmd/train-agent --algo sac --env %s) and "+
 			"pass it with --from-run and --steps", f.env, f.env))
 	}
+	if len(entry.TrainConfig) == 0 {
+		return "", 0, fmt.Errorf("policies/trained/manifest.json has no train_config for %s: the run behind "+
+			"the shipped policies cannot be rebuilt; pass --from-run and --steps", f.env)
+	}
 	cfg := train.DefaultConfig()
-	cfg.Algo, cfg.Env, cfg.Seed, cfg.Steps = "sac", f.env, entry.Seed, rows
+	if err := json.Unmarshal(entry.TrainConfig, &cfg); err != nil {
+		return "", 0, fmt.Errorf("policies/trained/manifest.json: %s train_config: %w", f.env, err)
+	}
+	cfg.Steps = max(cfg.Steps, rows) // the recorded run's length, or further
 	runDir := filepath.Join(dataDir, "behaviour-runs", entry.Run)
 	_, statErr := os.Stat(filepath.Join(runDir, "checkpoint"))
 	resume := statErr == nil
@@ -131,10 +154,41 @@ func replaySource(ctx context.Context, f replayFlags, dataDir string, log *slog.
 		f.kind, rows, f.env, runDir)
 	progress := cli.NewProgress(stderr, log, "training "+entry.Run)
 	defer progress.Close()
+	cfg.Steps = rows // as far as needed now; a later full-replay extends it
 	_, err := train.Run(ctx, cfg, runDir, train.Options{Logger: log, Resume: resume,
 		OnProgress: progress.Update})
 	if err != nil && !errors.Is(err, train.ErrStepsBehind) {
 		return "", 0, err
 	}
+	if err := sameAsShipped(f.env, f.kind, runDir, rows); err != nil {
+		return "", 0, err
+	}
 	return runDir, rows, nil
+}
+
+// sameAsShipped checks that the rebuilt run reached, at rows steps, the
+// very policy that is shipped (medium for medium-replay, expert for
+// full-replay): otherwise its experience is another run's, from another
+// binary or CPU, and is refused rather than written under the shipped
+// policies' name.
+func sameAsShipped(envID, kind string, runDir string, rows int) error {
+	policyKind := policies.KindMedium
+	if kind == "full-replay" {
+		policyKind = policies.KindExpert
+	}
+	want, err := policies.ShippedPolicy(envID, policyKind)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(runDir, "policies", fmt.Sprintf("step-%08d.safetensors", rows))
+	got, err := policies.LoadTanhGaussian(path)
+	if err != nil {
+		return fmt.Errorf("the rebuilt run has no policy snapshot at step %d: %w", rows, err)
+	}
+	if !policies.SameWeights(got, want) {
+		return fmt.Errorf("the rebuilt run %s reached another policy at step %d than the shipped %s one: "+
+			"this binary or CPU computes differently from the one that trained it, so its experience "+
+			"is not the shipped policies' (use --from-run with a run of your own)", runDir, rows, policyKind)
+	}
+	return nil
 }

@@ -31,7 +31,8 @@ in the Parquet footer. A PATH ending in .parquet is one self-contained file;
 any other PATH is a dataset directory (manifest.json + part-NNNNN.parquet
 files of about --part-rows transitions each; a part ends with an episode, so
 it may exceed --part-rows by less than one episode).
-The default PATH is <cache>/<task>-<kind>-v0, where train-agent finds it.
+The default PATH is <cache>/<task>-<kind>-v<N>, where train-agent finds it
+(N is 1 for the tasks with qpos/qvel columns, 0 for classic control).
 
 Resuming: a directory is written into PATH.partial/, which records its
 progress after each finished part. If the command is interrupted (Ctrl-C,
@@ -45,7 +46,7 @@ Sharding: --shard I/N collects shard I (0 to N-1) of the collection,
 about steps/N transitions from its own seed derived from --seed and I, into
 PATH.shards/shard-IIIII-of-NNNNN/ (a dataset directory, resumable like any
 other): run one process per shard, e.g. as a Kubernetes Indexed Job or a
-Slurm array (see deploy/README.md). --shards N with the same flags then collects, one after another,
+Slurm array (see deploy/README.md). --shards N with the same flags then collects, --workers at a time,
 the shards not there yet and joins all N into PATH; with --merge it only
 joins, and a missing shard is an error. Either way PATH is byte-identical
 to a single --shards N run. A finished shard run again is checked and
@@ -62,8 +63,8 @@ the shipped policies is trained into <cache>/behaviour-runs/ first (hours).
 
 Examples:
   go run ./cmd/collect --env Pendulum-v1 --kind medium --steps 100000 --seed 0 --out pendulum-medium.parquet
-  collect --env Hopper-v4 --kind random --steps 1000000 --out data/hopper-random-v0 --shard 3/8
-  collect --env Hopper-v4 --kind random --steps 1000000 --out data/hopper-random-v0 --shards 8 --merge
+  collect --env Hopper-v4 --kind random --steps 1000000 --out data/hopper-random-v1 --shard 3/8
+  collect --env Hopper-v4 --kind random --steps 1000000 --out data/hopper-random-v1 --shards 8 --merge
 
 Environments: %s
 
@@ -84,7 +85,7 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 		fs.PrintDefaults()
 	}
 	env := fs.String("env", "", "environment ID (required), e.g. Pendulum-v1")
-	kind := fs.String("kind", "", "dataset kind (required): "+strings.Join(collect.Kinds, ", "))
+	kind := fs.String("kind", "", "dataset kind (required): "+strings.Join(append(slices.Clone(collect.Kinds), collect.ReplayKinds...), ", "))
 	steps := fs.Int("steps", 0, "transitions to write (default D4RL's sizes: 1000000, and 2000000 for medium-expert)")
 	seed := fs.Uint64("seed", 0, "base seed of resets and policy noise")
 	out := fs.String("out", "", "output: a directory, or a file ending in .parquet (default <cache>/<task>-<kind>-v0)")
@@ -96,7 +97,7 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	asJSON := fs.Bool("json", false, "print the summary as JSON on stdout")
 	var shard shardFlag
 	fs.Var(&shard, "shard", "collect only shard I/N (0 ≤ I < N) into PATH.shards/, e.g. 3/8")
-	shards := fs.Int("shards", 0, "collect the shards of an N-shard collection not there yet, one after another, and join them into PATH")
+	shards := fs.Int("shards", 0, "collect the shards of an N-shard collection not there yet (--workers at a time) and join them into PATH")
 	workers := fs.Int("workers", 0, "with --shards: shards collected at once, each in its own goroutine (default one per CPU); the data do not depend on it")
 	merge := fs.Bool("merge", false, "with --shards: only join the shards; a missing one is an error")
 	fromRun := fs.String("from-run", "", "with --kind medium-replay or full-replay: the SAC run (train-agent --algo sac) whose experience to write (default: the run behind the shipped policies, trained into <cache>/behaviour-runs/ first if missing)")
@@ -121,6 +122,10 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 		return cli.ExitUsage
 	}
 	if slices.Contains(collect.ReplayKinds, *kind) {
+		if shard.set || *shards > 0 || *merge {
+			fmt.Fprintf(stderr, "collect: --shard, --shards and --merge are for policy rollouts; a %s dataset is one training run's experience, written in one piece\n", *kind)
+			return cli.ExitUsage
+		}
 		return replayKind(ctx, replayFlags{env: *env, kind: *kind, steps: *steps, out: *out,
 			dataDir: *dataDir, fromRun: *fromRun, overwrite: *overwrite, partRows: *partRows,
 			asJSON: *asJSON, args: args}, log, stdout, stderr)

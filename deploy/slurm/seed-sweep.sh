@@ -27,8 +27,10 @@ name=${OFFRL_NAME:-$(basename "$dataset")}
 seed=$SLURM_ARRAY_TASK_ID
 run="$runs/$name-seed-$seed"
 
-if [[ -f "$run/config.json" ]]; then
+if [[ -f "$run/checkpoint/state.json" || -f "$run/checkpoint.old/state.json" ]]; then
     exec "$bin/train-agent" --resume "$run"
 fi
+# Preempted before its first checkpoint: nothing to keep, start again.
+rm -rf "$run"
 mkdir -p "$runs"
 exec "$bin/train-agent" --dataset "$dataset" --seed "$seed" --run-dir "$run" "$@"
