@@ -29,6 +29,7 @@ type TanhGaussian struct {
 	maxAction            float64
 	logStdMin, logStdMax float64
 	meta                 map[string]string
+	source               string // the shipped file it came from, for metadata
 	forwards             sync.Pool
 }
 

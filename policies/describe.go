@@ -28,6 +28,15 @@ func Describe(p Policy) map[string]any {
 		return map[string]any{"name": "swimmer-travelling-wave-gait"}
 	case *maze2d.WaypointController:
 		return map[string]any{"name": "maze2d-waypoint-controller"}
+	case *TanhGaussian:
+		d := map[string]any{"name": "sac-tanh-gaussian", "sampled": !q.Deterministic}
+		if q.source != "" {
+			d["file"] = q.source
+		}
+		if it, ok := q.meta["total_it"]; ok {
+			d["updates"] = it
+		}
+		return d
 	}
 	return map[string]any{"name": fmt.Sprintf("%T", p)}
 }

@@ -113,6 +113,7 @@ func loadShipped(file string) (*TanhGaussian, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policies: %s: %w", name, err)
 	}
+	p.source = "policies/" + name
 	return p, nil
 }
 
