@@ -564,6 +564,13 @@ func summarise(path string, log *slog.Logger) (Summary, error) {
 	if m.TailTruncated || m.TailOpen {
 		complete--
 	}
+	// A joined dataset's sources may each end in an episode cut by their
+	// budget (tail_cut): those are not complete either.
+	for k, src := range m.Sources {
+		if src.TailCut && k < len(m.Sources)-1 {
+			complete--
+		}
+	}
 	s := Summary{Path: path, DatasetID: m.DatasetID, Episodes: m.NumEpisodes,
 		CompleteEpisodes: complete, Transitions: m.NumTransitions,
 		ReturnMean: m.ReturnMean, NormalizedScore: m.NormalizedScore, Bytes: diskSize(path)}
