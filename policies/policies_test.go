@@ -48,6 +48,14 @@ func TestForKind(t *testing.T) {
 }
 
 func TestForKindErrors(t *testing.T) {
+	// A task without behaviour policies beyond random, while one is left.
+	bare := ""
+	for _, id := range registry.IDs() {
+		if tk, ok := tasks[id]; ok && tk.expert == nil && tk.trained == nil {
+			bare = id
+			break
+		}
+	}
 	tests := []struct {
 		name, envID, kind string
 		want              error
@@ -59,8 +67,13 @@ func TestForKindErrors(t *testing.T) {
 			[]string{`"medium-replay"`, "random, medium, expert"}},
 		{"empty kind", "MountainCarContinuous-v0", "", ErrUnknownKind, []string{`""`}},
 		{"unknown env", "Nope-v4", "expert", envs.ErrUnknownEnv, []string{`"Nope-v4"`}},
-		{"no scripted expert", "Hopper-v4", "expert", ErrNoPolicies,
-			[]string{`"Hopper-v4"`, `"random"`}},
+	}
+	if bare != "" {
+		tests = append(tests, struct {
+			name, envID, kind string
+			want              error
+			names             []string
+		}{"no expert", bare, "expert", ErrNoPolicies, []string{`"` + bare + `"`, `"random"`}})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +102,7 @@ func TestEveryTaskHasPolicies(t *testing.T) {
 		}
 		tk, ok := tasks[id]
 		for _, kind := range []string{KindMedium, KindExpert} {
-			has := ok && tk.expert != nil && (kind == KindExpert || tk.mediumEps > 0)
+			has := ok && (tk.trained != nil || tk.expert != nil && (kind == KindExpert || tk.mediumEps > 0))
 			_, err := ForKind(id, kind)
 			switch {
 			case has && err != nil:

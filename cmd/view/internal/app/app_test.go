@@ -54,7 +54,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"plot without runs", []string{"--plot"}, "run directories"},
 		{"stray argument", []string{"runs/x"}, "--plot"},
 		{"bad speed", []string{"--speed", "0"}, "--speed"},
-		{"no such behaviour", []string{"--env", "Hopper-v4", "--behaviour", "medium", "--gif", "x.gif"}, "medium"},
+		{"no such behaviour", []string{"--env", "Reacher-v4", "--behaviour", "medium", "--gif", "x.gif"}, "medium"},
 		{"replay mode", []string{"--dataset", "d", "--replay", "frames"}, "frames"},
 		{"tiny height", []string{"--gif", "x.gif", "--height", "1"}, "--height 1"},
 		{"negative max steps", []string{"--gif", "x.gif", "--max-steps", "-3"}, "--max-steps -3"},
