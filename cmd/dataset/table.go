@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"offrl/internal/cli"
 )
@@ -48,7 +49,7 @@ func runTable(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		ret, score := "n/a", "n/a"
 		if r.Complete > 0 {
 			ret = fmt.Sprintf("%.1f ± %.1f", r.Mean, r.Std)
-			score = fmt.Sprintf("%.1f", r.NormalizedScore)
+			score = strings.Replace(fmt.Sprintf("%.1f", r.NormalizedScore), "-0.0", "0.0", 1)
 		}
 		fmt.Fprintf(stdout, "| %s | %s | %s | %d | %d (%d) | %s | %s | %.1f MB |\n", m.DatasetID, m.EnvID,
 			m.DatasetKind, rep.Counts.Rows, rep.Counts.Episodes, r.Complete, ret, score, float64(diskBytes(path))/1e6)
