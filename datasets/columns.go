@@ -287,6 +287,22 @@ func allFinite(v []float32) bool {
 
 // feedListSlow consumes a page slot by slot; see feedList.
 func feedListSlow[T float32 | float64](a *listAssembler, reps, defs []byte, vals []T) error {
+	return walkList(a, reps, defs, vals, "float32", func(x float64) error {
+		if math.IsNaN(x) || math.Abs(x) > math.MaxFloat32 {
+			return a.bad("element %d: value %v, want a finite float32", a.count, x)
+		}
+		a.out = append(a.out, float32(x))
+		return nil
+	})
+}
+
+// walkList walks one page of a list column slot by slot: a repetition
+// level 0 ends the previous row (checked by endRow), every defined slot
+// hands its value to put, which checks and keeps it, and nulls are
+// errors naming elem, the element type. The float32 columns and the
+// float64 state columns share it.
+func walkList[T float32 | float64](a *listAssembler, reps, defs []byte, vals []T, elem string,
+	put func(x float64) error) error {
 	n := len(defs)
 	if n == 0 {
 		n = len(reps)
@@ -316,11 +332,9 @@ func feedListSlow[T float32 | float64](a *listAssembler, reps, defs []byte, vals
 				return a.bad("page holds %d values, fewer than its definition levels say",
 					len(vals))
 			}
-			x := float64(vals[vi])
-			if math.IsNaN(x) || math.Abs(x) > math.MaxFloat32 {
-				return a.bad("element %d: value %v, want a finite float32", a.count, x)
+			if err := put(float64(vals[vi])); err != nil {
+				return err
 			}
-			a.out = append(a.out, float32(vals[vi]))
 			vi++
 			a.count++
 			if a.dim > 0 && a.count > a.dim {
@@ -329,7 +343,7 @@ func feedListSlow[T float32 | float64](a *listAssembler, reps, defs []byte, vals
 		case def < a.emptyDef:
 			return a.bad("null list, want %d values", a.dim)
 		case def > a.emptyDef:
-			return a.bad("element %d is null, want a finite float32", a.count)
+			return a.bad("element %d is null, want a finite %s", a.count, elem)
 		}
 	}
 	if vi != len(vals) {

@@ -45,56 +45,14 @@ type stateAssembler struct {
 	out []float64
 }
 
-// feedState consumes one page of a state column slot by slot, as
-// feedListSlow does for the float32 columns. State columns are a few
-// values per row, so the per-slot loop costs little.
+// feedState consumes one page of a state column slot by slot (state
+// columns are a few values per row, so the per-slot walk costs little).
 func feedState[T float32 | float64](a *stateAssembler, reps, defs []byte, vals []T) error {
-	n := len(defs)
-	if n == 0 {
-		n = len(reps)
-	}
-	if len(reps) != n || (len(defs) != 0 && len(defs) != n) {
-		return a.bad("page has %d repetition and %d definition levels", len(reps), len(defs))
-	}
-	vi := 0
-	for i := range n {
-		if reps[i] == 0 {
-			if err := a.endRow(); err != nil {
-				return err
-			}
-			a.row++
-			a.count = 0
-		} else if a.row < 0 {
-			return a.bad("column starts in the middle of a list (repetition level %d)", reps[i])
+	return walkList(&a.listAssembler, reps, defs, vals, "float64", func(x float64) error {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return a.bad("element %d: value %v, want a finite float64", a.count, x)
 		}
-		def := a.maxDef
-		if defs != nil {
-			def = int(defs[i])
-		}
-		switch {
-		case def == a.maxDef:
-			if vi >= len(vals) {
-				return a.bad("page holds %d values, fewer than its definition levels say",
-					len(vals))
-			}
-			x := float64(vals[vi])
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return a.bad("element %d: value %v, want a finite float64", a.count, x)
-			}
-			a.out = append(a.out, x)
-			vi++
-			a.count++
-			if a.dim > 0 && a.count > a.dim {
-				return a.bad("list longer than %s %d", a.dimKey, a.dim)
-			}
-		case def < a.emptyDef:
-			return a.bad("null list, want %d values", a.dim)
-		case def > a.emptyDef:
-			return a.bad("element %d is null, want a finite float64", a.count)
-		}
-	}
-	if vi != len(vals) {
-		return a.bad("page holds %d values but its definition levels use %d", len(vals), vi)
-	}
-	return nil
+		a.out = append(a.out, x)
+		return nil
+	})
 }
