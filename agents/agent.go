@@ -59,3 +59,18 @@ func CheckSample(algo string, obs, action []float64) error {
 	}
 	return nil
 }
+
+// TD3ExplorationNoise is the std of the Gaussian noise, in units of the
+// maximum action, that TD3 adds to a deterministic actor to explore:
+// expl_noise 0.1 (Fujimoto et al. 2018, sfujim/TD3 main.py).
+const TD3ExplorationNoise = 0.1
+
+// AddExplorationNoise turns a deterministic actor's action into TD3's
+// exploration policy in place: each component plus N(0, (0.1·maxAction)²),
+// clipped to ±maxAction; then it checks the result as [CheckSample] does.
+func AddExplorationNoise(algo string, obs, action []float64, maxAction float64, rng *rand.Rand) error {
+	for i := range action {
+		action[i] = math.Min(math.Max(action[i]+TD3ExplorationNoise*maxAction*rng.NormFloat64(), -maxAction), maxAction)
+	}
+	return CheckSample(algo, obs, action)
+}

@@ -559,21 +559,11 @@ func (a *Agent) Act(obs []float64, action []float64) {
 	}
 }
 
-// ExplorationNoise is the std of the Gaussian noise, in units of the
-// maximum action, that [Agent.Sample] adds: TD3's expl_noise of 0.1
-// (Fujimoto et al. 2018, sfujim/TD3 main.py); the A2PR actor, like TD3's,
-// is deterministic.
-const ExplorationNoise = 0.1
-
-// Sample writes Act's action plus N(0, (0.1·max_action)²) noise, clipped
-// to the action bounds.
+// Sample writes Act's action with TD3's exploration noise
+// ([agents.AddExplorationNoise]): the actor itself is deterministic.
 func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) error {
 	a.Act(obs, action)
-	m := a.spec.MaxAction
-	for i := range action {
-		action[i] = clamp(action[i]+ExplorationNoise*m*rng.NormFloat64(), -m, m)
-	}
-	return agents.CheckSample("a2pr", obs, action)
+	return agents.AddExplorationNoise("a2pr", obs, action, a.spec.MaxAction, rng)
 }
 
 // fileName is the agent's checkpoint inside a directory.
