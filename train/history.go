@@ -32,15 +32,11 @@ type Experience struct {
 // longer holds the run's first rows (it wrapped) or if the simulation does
 // not reproduce them.
 func History(ctx context.Context, runDir string, rows int, yield func(Experience) error) error {
-	cfgPath := filepath.Join(runDir, "config.json")
-	raw, err := os.ReadFile(cfgPath)
+	rc, err := ReadRunConfig(runDir)
 	if err != nil {
-		return fmt.Errorf("%s is not a run directory: %w", runDir, err)
+		return err
 	}
-	cfg := DefaultConfig()
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return fmt.Errorf("%s: %w", cfgPath, err)
-	}
+	cfg, cfgPath := rc.Config, filepath.Join(runDir, "config.json")
 	if !cfg.Online() {
 		return fmt.Errorf("%s: algo %q trained offline; a history comes from an online run", cfgPath, cfg.Algo)
 	}

@@ -20,19 +20,40 @@ type RunInfo struct {
 	Seed      uint64
 }
 
+// RunConfig is a run directory's config.json: the settings, the
+// environment and dataset it ran on, and the file's bytes.
+type RunConfig struct {
+	Config
+	EnvID     string
+	DatasetID string
+	Raw       []byte // config.json as written
+}
+
+// ReadRunConfig reads runDir/config.json; the error says when runDir is
+// not a run directory and names the file when it does not parse. The
+// settings are not validated here.
+func ReadRunConfig(runDir string) (RunConfig, error) {
+	path := filepath.Join(runDir, "config.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return RunConfig{}, fmt.Errorf("%s is not a run directory: %w", runDir, err)
+	}
+	rc := resolvedConfig{Config: DefaultConfig()}
+	if err := json.Unmarshal(raw, &rc); err != nil {
+		return RunConfig{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return RunConfig{Config: rc.Config, EnvID: rc.EnvID, DatasetID: rc.DatasetID, Raw: raw}, nil
+}
+
 // LoadAgent rebuilds the agent of a run directory from its config.json and
 // its latest checkpoint, for acting: viewers, rollouts, evaluation. The
 // dataset need not be present; the spaces come from the environment.
 func LoadAgent(runDir string) (agents.Agent, RunInfo, error) {
-	cfgPath := filepath.Join(runDir, "config.json")
-	raw, err := os.ReadFile(cfgPath)
+	rc, err := ReadRunConfig(runDir)
 	if err != nil {
-		return nil, RunInfo{}, fmt.Errorf("%s is not a run directory: %w", runDir, err)
+		return nil, RunInfo{}, err
 	}
-	rc := resolvedConfig{Config: DefaultConfig()}
-	if err := json.Unmarshal(raw, &rc); err != nil {
-		return nil, RunInfo{}, fmt.Errorf("%s: %w", cfgPath, err)
-	}
+	cfgPath := filepath.Join(runDir, "config.json")
 	if err := rc.Config.Validate(); err != nil {
 		return nil, RunInfo{}, fmt.Errorf("%s: %w", cfgPath, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"offrl/internal/atomicfile"
 	"offrl/internal/cli"
 	"offrl/policies"
+	"offrl/train"
 )
 
 const usage = `Usage: behaviour pick --run RUN_DIR [flags]
@@ -110,10 +112,9 @@ type snapshot struct {
 
 // runInfo is the part of the run's config.json that matters here.
 type runInfo struct {
-	Algo  string          `json:"algo"`
-	EnvID string          `json:"env_id"`
-	Seed  uint64          `json:"seed"`
-	raw   json.RawMessage // the whole config.json
+	Algo, EnvID string
+	Seed        uint64
+	raw         json.RawMessage // the whole config.json, compacted
 }
 
 func pick(ctx context.Context, f *flags, stdout io.Writer) error {
@@ -195,18 +196,18 @@ func pick(ctx context.Context, f *flags, stdout io.Writer) error {
 // readRun lists the run's policy snapshots in step order.
 func readRun(dir string) (runInfo, []snapshot, error) {
 	var info runInfo
-	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return info, nil, cli.Usage(fmt.Errorf("--run %s is not a run directory: %w", dir, err))
+	rc, err := train.ReadRunConfig(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return info, nil, cli.Usage(fmt.Errorf("--run: %w", err))
 	}
-	if err := json.Unmarshal(raw, &info); err != nil {
-		return info, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	if err != nil {
+		return info, nil, err
 	}
 	var compact bytes.Buffer
-	if err := json.Compact(&compact, raw); err != nil {
+	if err := json.Compact(&compact, rc.Raw); err != nil {
 		return info, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
 	}
-	info.raw = compact.Bytes()
+	info = runInfo{Algo: rc.Algo, EnvID: rc.EnvID, Seed: rc.Seed, raw: compact.Bytes()}
 	if info.Algo != "sac" {
 		return info, nil, cli.Usage(fmt.Errorf("--run %s trained %q; behaviour policies come from sac runs", dir, info.Algo))
 	}

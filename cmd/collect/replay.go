@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -106,16 +107,12 @@ func replaySource(ctx context.Context, f replayFlags, dataDir string, log *slog.
 		}
 	}
 	if f.fromRun != "" {
-		raw, err := os.ReadFile(filepath.Join(f.fromRun, "config.json"))
+		run, err := train.ReadRunConfig(f.fromRun)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", 0, cli.Usage(fmt.Errorf("--from-run: %w", err))
+		}
 		if err != nil {
-			return "", 0, cli.Usage(fmt.Errorf("--from-run %s is not a run directory: %w", f.fromRun, err))
-		}
-		var run struct {
-			Algo string `json:"algo"`
-			Env  string `json:"env"`
-		}
-		if err := json.Unmarshal(raw, &run); err != nil {
-			return "", 0, fmt.Errorf("%s: %w", filepath.Join(f.fromRun, "config.json"), err)
+			return "", 0, err
 		}
 		if run.Env != f.env {
 			return "", 0, cli.Usage(fmt.Errorf("--from-run %s is a %s run of %q, not an online run on --env %s",
