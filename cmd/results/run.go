@@ -128,9 +128,7 @@ type settings struct {
 
 // set reports whether the flag was given on the command line.
 func (s *settings) set(name string) bool {
-	found := false
-	s.fs.Visit(func(fl *flag.Flag) { found = found || fl.Name == name })
-	return found
+	return cli.IsSet(s.fs, name)
 }
 
 func parseFlags(args []string, stdout io.Writer) (*settings, bool, error) {

@@ -110,9 +110,7 @@ func parseFlags(args []string, stdout io.Writer) (f *flags, help bool, err error
 
 // set reports whether the flag was given on the command line.
 func (f *flags) set(name string) bool {
-	found := false
-	f.fs.Visit(func(fl *flag.Flag) { found = found || fl.Name == name })
-	return found
+	return cli.IsSet(f.fs, name)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -168,3 +168,11 @@ func ParseWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool
 		args = rest[1:]
 	}
 }
+
+// IsSet reports whether the flag name was given on the command line that
+// fs parsed (as opposed to keeping its default).
+func IsSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(fl *flag.Flag) { found = found || fl.Name == name })
+	return found
+}

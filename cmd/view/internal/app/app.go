@@ -161,11 +161,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, l Launche
 
 // check rejects flag combinations that mean nothing.
 func (f *flags) check() error {
-	set := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if f.plot {
 		for _, name := range []string{"gif", "policy", "dataset", "env", "episodes", "screenshot"} {
-			if set[name] {
+			if f.set(name) {
 				return fmt.Errorf("--%s does not go with --plot, which only draws run directories", name)
 			}
 		}
@@ -177,34 +175,34 @@ func (f *flags) check() error {
 	if len(f.args) > 0 {
 		return fmt.Errorf("unexpected argument %q (run directories are for --plot; a trained agent is --policy DIR)", f.args[0])
 	}
-	if set["out"] || set["title"] {
+	if f.set("out") || f.set("title") {
 		return errors.New("--out and --title are for --plot; a GIF's path is --gif PATH")
 	}
 	if f.policy != "" && f.dataset != "" {
 		return errors.New("--policy and --dataset both choose what acts; give one")
 	}
-	if (f.policy != "" || f.dataset != "") && set["env"] {
+	if (f.policy != "" || f.dataset != "") && f.set("env") {
 		return errors.New("--env cannot be combined with --policy or --dataset, which play the environment they were made in")
 	}
-	if f.dataset == "" && (set["episode"] || set["replay"]) {
+	if f.dataset == "" && (f.set("episode") || f.set("replay")) {
 		return errors.New("--episode and --replay need --dataset")
 	}
-	if f.dataset != "" && set["episodes"] {
+	if f.dataset != "" && f.set("episodes") {
 		return errors.New("--episodes does not go with --dataset: a replay shows the one --episode")
 	}
 	if m := viz.ReplayMode(f.replay); m != viz.ReplayActions && m != viz.ReplayStates {
 		return fmt.Errorf("--replay %q, want %q or %q", f.replay, viz.ReplayActions, viz.ReplayStates)
 	}
-	if f.policy == "" && set["stochastic"] {
+	if f.policy == "" && f.set("stochastic") {
 		return errors.New("--stochastic needs --policy")
 	}
-	if (f.policy != "" || f.dataset != "") && set["behaviour"] {
+	if (f.policy != "" || f.dataset != "") && f.set("behaviour") {
 		return errors.New("--behaviour chooses a built-in policy; it cannot be combined with --policy or --dataset")
 	}
-	if f.gif == "" && (set["episodes"] || set["max-steps"]) {
+	if f.gif == "" && (f.set("episodes") || f.set("max-steps")) {
 		return errors.New("--episodes and --max-steps need --gif")
 	}
-	if f.gif != "" && (set["speed"] || set["paused"] || set["frames"] || set["screenshot"]) {
+	if f.gif != "" && (f.set("speed") || f.set("paused") || f.set("frames") || f.set("screenshot")) {
 		return errors.New("--speed, --paused, --frames and --screenshot are for the window, not --gif")
 	}
 	for _, c := range []struct {
@@ -220,7 +218,7 @@ func (f *flags) check() error {
 		name  string
 		value int
 	}{{"width", f.width}, {"height", f.height}} {
-		if set[c.name] && (c.value < 16 || c.value > 4096) {
+		if f.set(c.name) && (c.value < 16 || c.value > 4096) {
 			return fmt.Errorf("--%s %d, want 16 to 4096 pixels", c.name, c.value)
 		}
 	}
@@ -313,9 +311,7 @@ const defaultGIFSeconds = 4
 
 // set reports whether the flag was given on the command line.
 func (f *flags) set(name string) bool {
-	found := false
-	f.fs.Visit(func(fl *flag.Flag) { found = found || fl.Name == name })
-	return found
+	return cli.IsSet(f.fs, name)
 }
 
 // play shows the player in a window or writes it to --gif.
