@@ -471,15 +471,12 @@ func agentsEqual(t *testing.T, a, b *Agent) {
 	for i := range pa {
 		sameBits(t, pa[i].Name, pa[i].Value, pb[i].Value)
 	}
-	oa, ob := a.optims(), b.optims()
-	oa = append(oa, struct {
+	type named struct {
 		prefix string
 		opt    *nn.Adam
-	}{"vae", a.vae.Optimizer()})
-	ob = append(ob, struct {
-		prefix string
-		opt    *nn.Adam
-	}{"vae", b.vae.Optimizer()})
+	}
+	oa := []named{{"actor", a.actorOpt}, {"critic", a.criticOpt}, {"value", a.valueOpt}, {"vae", a.vae.Optimizer()}}
+	ob := []named{{"actor", b.actorOpt}, {"critic", b.criticOpt}, {"value", b.valueOpt}, {"vae", b.vae.Optimizer()}}
 	for k := range oa {
 		if oa[k].opt.Step != ob[k].opt.Step {
 			t.Fatalf("%s step %d vs %d", oa[k].prefix, oa[k].opt.Step, ob[k].opt.Step)

@@ -32,13 +32,10 @@
 package iql
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 
 	"offrl/agents"
@@ -469,80 +466,29 @@ func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) error {
 }
 
 // fileName is the agent's checkpoint inside a directory.
-const fileName = "agent.safetensors"
+const fileName = agents.CheckpointFile
 
-// Save writes every network, target, optimiser moment and the iteration
-// count to dir/agent.safetensors, atomically.
-func (a *Agent) Save(dir string) error {
-	ts := nn.ParamTensors(a.allParams())
-	meta := map[string]string{"algo": "iql", "total_it": strconv.FormatInt(a.totalIt, 10)}
-	for _, prefix := range optimPrefixes {
-		t, m := a.optim(prefix).Tensors(prefix)
-		ts = append(ts, t...)
-		for k, v := range m {
-			meta[k] = v
-		}
-	}
-	cfg, err := json.Marshal(a.cfg)
-	if err != nil {
-		return err
-	}
-	meta["config"] = string(cfg)
-	last, err := json.Marshal(a.last)
-	if err != nil {
-		return err
-	}
-	meta["last_metrics"] = string(last)
-	return nn.SaveSafetensors(filepath.Join(dir, fileName), ts, meta)
+// checkpoint lists what Save writes and Load restores: every network and
+// target, the three optimisers, the iteration count, the configuration
+// and the last metrics.
+func (a *Agent) checkpoint() agents.Checkpoint {
+	return agents.Checkpoint{Algo: "iql", Params: a.allParams(),
+		Optims: []agents.Optim{{Prefix: "actor_optim", State: a.actorOpt}, {Prefix: "value_optim", State: a.valueOpt},
+			{Prefix: "critic_optim", State: a.criticOpt}},
+		Iter: &a.totalIt, Config: a.cfg, Last: &a.last}
 }
 
-// optimPrefixes name the optimisers' state in a checkpoint.
-var optimPrefixes = []string{"actor_optim", "value_optim", "critic_optim"}
-
-func (a *Agent) optim(prefix string) *nn.Adam {
-	switch prefix {
-	case "actor_optim":
-		return a.actorOpt
-	case "value_optim":
-		return a.valueOpt
-	}
-	return a.criticOpt
-}
+// Save writes the agent's whole state to dir/agent.safetensors, atomically.
+func (a *Agent) Save(dir string) error { return a.checkpoint().Save(dir) }
 
 // Load restores a state written by Save; the error names what is missing
-// or malformed.
+// or malformed. The actor's learning rate follows the restored iteration
+// count on its cosine schedule.
 func (a *Agent) Load(dir string) error {
-	path := filepath.Join(dir, fileName)
-	ts, meta, err := nn.LoadSafetensors(path)
-	if err != nil {
+	if err := a.checkpoint().Load(dir); err != nil {
 		return err
 	}
-	if meta["algo"] != "iql" {
-		return fmt.Errorf("%s: algo %q, want \"iql\"", path, meta["algo"])
-	}
-	all := a.allParams()
-	if err := nn.AssignTensors(all, ts); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if ok, name := all.AllFinite(); !ok {
-		return fmt.Errorf("%s: tensor %s holds NaN or Inf values", path, name)
-	}
-	for _, prefix := range optimPrefixes {
-		if err := a.optim(prefix).Restore(prefix, ts, meta); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	it, err := strconv.ParseInt(meta["total_it"], 10, 64)
-	if err != nil || it < 0 {
-		return fmt.Errorf("%s: total_it = %q, want a non-negative integer", path, meta["total_it"])
-	}
-	a.totalIt = it
-	a.actorOpt.LR = a.actorLR(max(it-1, 0))
-	last := agents.Metrics{}
-	if err := json.Unmarshal([]byte(meta["last_metrics"]), &last); err != nil {
-		return fmt.Errorf("%s: last_metrics: %w", path, err)
-	}
-	a.last = last
+	a.actorOpt.LR = a.actorLR(max(a.totalIt-1, 0))
 	return nil
 }
 

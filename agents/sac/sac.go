@@ -51,12 +51,9 @@
 package sac
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
-	"strconv"
 	"sync"
 
 	"offrl/agents"
@@ -503,19 +500,13 @@ func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) error {
 }
 
 // fileName is the agent's checkpoint inside a directory.
-const fileName = "agent.safetensors"
+const fileName = agents.CheckpointFile
 
-// optimPrefixes name the optimisers' state in a checkpoint.
-var optimPrefixes = []string{"actor_optim", "critic_optim", "alpha_optim"}
-
-func (a *Agent) optim(prefix string) *nn.Adam {
-	switch prefix {
-	case "actor_optim":
-		return a.actorOpt
-	case "critic_optim":
-		return a.criticOpt
-	}
-	return a.alphaOpt
+// optims lists the optimisers with their checkpoint prefixes, in a fixed
+// order.
+func (a *Agent) optims() []agents.Optim {
+	return []agents.Optim{{Prefix: "actor_optim", State: a.actorOpt}, {Prefix: "critic_optim", State: a.criticOpt},
+		{Prefix: "alpha_optim", State: a.alphaOpt}}
 }
 
 // allParams lists every saved tensor of the networks and log α, in a
@@ -528,63 +519,17 @@ func (a *Agent) allParams() nn.Params {
 	return append(ps, a.logAlpha)
 }
 
-// Save writes every network, target, log α, optimiser moment and the
-// iteration count to dir/agent.safetensors, atomically.
-func (a *Agent) Save(dir string) error {
-	ts := nn.ParamTensors(a.allParams())
-	meta := map[string]string{"algo": "sac", "total_it": strconv.FormatInt(a.totalIt, 10)}
-	for _, prefix := range optimPrefixes {
-		t, m := a.optim(prefix).Tensors(prefix)
-		ts = append(ts, t...)
-		for k, v := range m {
-			meta[k] = v
-		}
-	}
-	cfg, err := json.Marshal(a.cfg)
-	if err != nil {
-		return err
-	}
-	meta["config"] = string(cfg)
-	last, err := json.Marshal(a.last)
-	if err != nil {
-		return err
-	}
-	meta["last_metrics"] = string(last)
-	return nn.SaveSafetensors(filepath.Join(dir, fileName), ts, meta)
+// checkpoint lists what Save writes and Load restores: every network and
+// target, log α, the three optimisers, the iteration count, the
+// configuration and the last metrics.
+func (a *Agent) checkpoint() agents.Checkpoint {
+	return agents.Checkpoint{Algo: "sac", Params: a.allParams(), Optims: a.optims(),
+		Iter: &a.totalIt, Config: a.cfg, Last: &a.last}
 }
+
+// Save writes the agent's whole state to dir/agent.safetensors, atomically.
+func (a *Agent) Save(dir string) error { return a.checkpoint().Save(dir) }
 
 // Load restores a state written by Save; the error names what is missing
 // or malformed.
-func (a *Agent) Load(dir string) error {
-	path := filepath.Join(dir, fileName)
-	ts, meta, err := nn.LoadSafetensors(path)
-	if err != nil {
-		return err
-	}
-	if meta["algo"] != "sac" {
-		return fmt.Errorf("%s: algo %q, want \"sac\"", path, meta["algo"])
-	}
-	all := a.allParams()
-	if err := nn.AssignTensors(all, ts); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if ok, name := all.AllFinite(); !ok {
-		return fmt.Errorf("%s: tensor %s holds NaN or Inf values", path, name)
-	}
-	for _, prefix := range optimPrefixes {
-		if err := a.optim(prefix).Restore(prefix, ts, meta); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	it, err := strconv.ParseInt(meta["total_it"], 10, 64)
-	if err != nil || it < 0 {
-		return fmt.Errorf("%s: total_it = %q, want a non-negative integer", path, meta["total_it"])
-	}
-	a.totalIt = it
-	last := agents.Metrics{}
-	if err := json.Unmarshal([]byte(meta["last_metrics"]), &last); err != nil {
-		return fmt.Errorf("%s: last_metrics: %w", path, err)
-	}
-	a.last = last
-	return nil
-}
+func (a *Agent) Load(dir string) error { return a.checkpoint().Load(dir) }

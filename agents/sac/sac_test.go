@@ -285,8 +285,9 @@ func paramsEqual(t *testing.T, a, b *Agent) {
 			}
 		}
 	}
-	for _, prefix := range optimPrefixes {
-		oa, ob := a.optim(prefix), b.optim(prefix)
+	for i, o := range a.optims() {
+		prefix := o.Prefix
+		oa, ob := o.State.(*nn.Adam), b.optims()[i].State.(*nn.Adam)
 		for i := range oa.M {
 			for j := range oa.M[i] {
 				if oa.M[i][j] != ob.M[i][j] || oa.V[i][j] != ob.V[i][j] {

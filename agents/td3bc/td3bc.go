@@ -28,13 +28,9 @@
 package td3bc
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
-	"strconv"
 	"sync"
 
 	"offrl/agents"
@@ -364,86 +360,30 @@ func (a *Agent) Sample(obs []float64, action []float64, rng *rand.Rand) error {
 }
 
 // fileName is the agent's checkpoint inside a directory.
-const fileName = "agent.safetensors"
+const fileName = agents.CheckpointFile
 
-// Save writes every network, target, optimiser moment, the iteration count
-// and the state normaliser to dir/agent.safetensors, atomically.
-func (a *Agent) Save(dir string) error {
-	var ts []nn.Tensor
+// checkpoint lists what Save writes and Load restores: every network and
+// target, the state normaliser, both optimisers' moments and steps, the
+// iteration count, the configuration and the last metrics.
+func (a *Agent) checkpoint() agents.Checkpoint {
+	var ps nn.Params
 	for _, m := range a.nets() {
-		ts = append(ts, nn.ParamTensors(m.Params())...)
+		ps = append(ps, m.Params()...)
 	}
-	at, ameta := a.actorOpt.Tensors("actor_optim")
-	ct, cmeta := a.criticOpt.Tensors("critic_optim")
-	ts = append(append(ts, at...), ct...)
-	ts = append(ts,
-		nn.Tensor{Name: "state_mean", Shape: []int{a.spec.ObsDim}, Data: a.stateMean},
-		nn.Tensor{Name: "state_std", Shape: []int{a.spec.ObsDim}, Data: a.stateStd})
-	cfg, err := json.Marshal(a.cfg)
-	if err != nil {
-		return err
-	}
-	meta := map[string]string{
-		"algo":     "td3bc",
-		"total_it": strconv.FormatInt(a.totalIt, 10),
-		"config":   string(cfg),
-	}
-	for k, v := range ameta {
-		meta[k] = v
-	}
-	for k, v := range cmeta {
-		meta[k] = v
-	}
-	last, err := json.Marshal(a.last)
-	if err != nil {
-		return err
-	}
-	meta["last_metrics"] = string(last)
-	return nn.SaveSafetensors(filepath.Join(dir, fileName), ts, meta)
-}
-
-// Load restores a state written by Save. Every tensor and counter must be
-// present; the error names what is missing.
-func (a *Agent) Load(dir string) error {
-	path := filepath.Join(dir, fileName)
-	ts, meta, err := nn.LoadSafetensors(path)
-	if err != nil {
-		return err
-	}
-	if meta["algo"] != "td3bc" {
-		return fmt.Errorf("%s: algo %q, want \"td3bc\"", path, meta["algo"])
-	}
-	var all nn.Params
-	for _, m := range a.nets() {
-		all = append(all, m.Params()...)
-	}
-	all = append(all,
+	ps = append(ps,
 		&nn.Param{Name: "state_mean", Shape: []int{a.spec.ObsDim}, Value: a.stateMean},
 		&nn.Param{Name: "state_std", Shape: []int{a.spec.ObsDim}, Value: a.stateStd})
-	if err := nn.AssignTensors(all, ts); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if ok, name := all.AllFinite(); !ok {
-		return fmt.Errorf("%s: tensor %s holds NaN or Inf values", path, name)
-	}
-	if err := a.actorOpt.Restore("actor_optim", ts, meta); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := a.criticOpt.Restore("critic_optim", ts, meta); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	it, err := strconv.ParseInt(meta["total_it"], 10, 64)
-	if err != nil || it < 0 {
-		return fmt.Errorf("%s: total_it = %q, want a non-negative integer", path, meta["total_it"])
-	}
-	a.totalIt = it
-	last := agents.Metrics{}
-	if err := json.Unmarshal([]byte(meta["last_metrics"]), &last); err != nil {
-		return fmt.Errorf("%s: last_metrics: %w", path, errors.Join(err))
-	}
-	a.last = last
-	return nil
+	return agents.Checkpoint{Algo: "td3bc", Params: ps,
+		Optims: []agents.Optim{{Prefix: "actor_optim", State: a.actorOpt}, {Prefix: "critic_optim", State: a.criticOpt}},
+		Iter:   &a.totalIt, Config: a.cfg, Last: &a.last}
 }
+
+// Save writes the agent's whole state to dir/agent.safetensors, atomically.
+func (a *Agent) Save(dir string) error { return a.checkpoint().Save(dir) }
+
+// Load restores a state written by Save; the error names what is missing
+// or malformed.
+func (a *Agent) Load(dir string) error { return a.checkpoint().Load(dir) }
 
 func (a *Agent) nets() []*nn.MLP {
 	return []*nn.MLP{a.actor, a.actorTarget, a.q1, a.q2, a.q1Tgt, a.q2Tgt}
