@@ -48,17 +48,31 @@ type Options struct {
 	// Stderr receives the notice that a run is being retrained and the
 	// progress of retraining and writing.
 	Stderr io.Writer
+	// OnTrain, if set, is called after every step of a retraining.
+	OnTrain func(step, total int)
 }
 
-// Write finds (or retrains) the run and writes the dataset to o.Out, which
-// must not exist unless o.Overwrite.
-func Write(ctx context.Context, o Options) (collect.Summary, error) {
+// The shipped policies' manifest entries and files; tests stand in their
+// own.
+var (
+	trained       = policies.Trained
+	shippedPolicy = policies.ShippedPolicy
+)
+
+func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
+	return o
+}
+
+// Write finds (or retrains) the run and writes the dataset to o.Out, which
+// must not exist unless o.Overwrite.
+func Write(ctx context.Context, o Options) (collect.Summary, error) {
+	o = o.withDefaults()
 	if !o.Overwrite {
 		// Before a retraining that can take hours, not after it.
 		if _, err := os.Stat(o.Out); err == nil {
@@ -91,10 +105,8 @@ func Write(ctx context.Context, o Options) (collect.Summary, error) {
 // o.DataDir/behaviour-runs/ (resumable: an interrupted retraining goes on
 // from its checkpoint the next time).
 func Source(ctx context.Context, o Options) (string, int, error) {
-	if o.Stderr == nil {
-		o.Stderr = io.Discard
-	}
-	entry, shipped := policies.Trained(o.Env)
+	o = o.withDefaults()
+	entry, shipped := trained(o.Env)
 	rows := o.Rows
 	if rows == 0 && shipped {
 		rows = entry.Medium.Step
@@ -152,8 +164,12 @@ func Source(ctx context.Context, o Options) (string, int, error) {
 	progress := cli.NewProgress(o.Stderr, o.Logger, "training "+entry.Run)
 	defer progress.Close()
 	cfg.Steps = rows // as far as needed now; a later full-replay extends it
+	onProgress := progress.Update
+	if o.OnTrain != nil {
+		onProgress = func(step, total int) { progress.Update(step, total); o.OnTrain(step, total) }
+	}
 	_, err := train.Run(ctx, cfg, runDir, train.Options{Logger: o.Logger, Resume: resume,
-		OnProgress: progress.Update})
+		OnProgress: onProgress})
 	if err != nil && !errors.Is(err, train.ErrStepsBehind) {
 		return "", 0, err
 	}
@@ -173,7 +189,7 @@ func sameAsShipped(envID, kind string, runDir string, rows int) error {
 	if kind == "full-replay" {
 		policyKind = policies.KindExpert
 	}
-	want, err := policies.ShippedPolicy(envID, policyKind)
+	want, err := shippedPolicy(envID, policyKind)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,12 @@ package fromrun
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,5 +83,111 @@ func TestSourceFromRun(t *testing.T) {
 		if _, _, err := Source(context.Background(), o); err == nil {
 			t.Errorf("%+v: no error", o)
 		}
+	}
+}
+
+// A retraining of the shipped run that is interrupted goes on from its
+// checkpoint when the command is run again, reaches the shipped policy
+// bit for bit and writes the same rows as the uninterrupted run; a
+// full-replay afterwards extends the same run. The "shipped" run here is
+// a small one trained without interruption, standing in for
+// policies/trained.
+func TestInterruptedRetrainingResumesToTheSameData(t *testing.T) {
+	dir := t.TempDir()
+	cfg := train.DefaultConfig()
+	cfg.Algo, cfg.Env, cfg.Steps, cfg.StartSteps, cfg.BufferSize = "sac", "Hopper-v4", 600, 100, 1000
+	cfg.EvalEvery, cfg.LogEvery, cfg.EvalEpisodes, cfg.BatchSize = 300, 100, 1, 16
+	cfg.SAC.Hidden = []int{16}
+	ref := filepath.Join(dir, "ref")
+	if _, err := train.Run(context.Background(), cfg, ref, train.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := policies.TrainedEntry{EnvID: "Hopper-v4", Run: "tiny-sac-0", TrainConfig: raw,
+		Medium: policies.TrainedPolicy{Step: 300}, Expert: policies.TrainedPolicy{Step: 600}}
+	oldTrained, oldShipped := trained, shippedPolicy
+	t.Cleanup(func() { trained, shippedPolicy = oldTrained, oldShipped })
+	trained = func(string) (policies.TrainedEntry, bool) { return entry, true }
+	shippedPolicy = func(_, kind string) (*policies.TanhGaussian, error) {
+		step := entry.Medium.Step
+		if kind == policies.KindExpert {
+			step = entry.Expert.Step
+		}
+		return policies.LoadTanhGaussian(filepath.Join(ref, "policies", fmt.Sprintf("step-%08d.safetensors", step)))
+	}
+
+	cache := filepath.Join(dir, "cache")
+	out := filepath.Join(cache, "hopper-medium-replay-v1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err = Write(ctx, Options{Env: "Hopper-v4", Kind: "medium-replay", DataDir: cache, Out: out,
+		OnTrain: func(step, _ int) {
+			if step == 200 {
+				cancel()
+			}
+		}})
+	if err == nil {
+		t.Fatal("the interrupted retraining reported no error")
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("%s exists after the interruption (err %v)", out, err)
+	}
+	if step, err := train.CheckpointStep(filepath.Join(cache, "behaviour-runs", entry.Run)); err != nil || step >= 300 {
+		t.Fatalf("checkpoint at step %d (err %v), want one before 300", step, err)
+	}
+	if _, err := Write(context.Background(), Options{Env: "Hopper-v4", Kind: "medium-replay", DataDir: cache,
+		Out: out}); err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+	want := filepath.Join(dir, "from-ref")
+	if _, err := Write(context.Background(), Options{Env: "Hopper-v4", Kind: "medium-replay", Run: ref, Rows: 300,
+		Out: want}); err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, out, want)
+
+	full := filepath.Join(cache, "hopper-full-replay-v1")
+	if _, err := Write(context.Background(), Options{Env: "Hopper-v4", Kind: "full-replay", DataDir: cache,
+		Out: full}); err != nil {
+		t.Fatalf("full-replay: %v", err)
+	}
+	wantFull := filepath.Join(dir, "full-from-ref")
+	if _, err := Write(context.Background(), Options{Env: "Hopper-v4", Kind: "full-replay", Run: ref, Rows: 600,
+		Out: wantFull}); err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, full, wantFull)
+}
+
+// sameRows checks that two datasets hold the same transitions and states.
+func sameRows(t *testing.T, a, b string) {
+	t.Helper()
+	da, err := datasets.ReadWith(a, datasets.ReadOptions{State: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := datasets.ReadWith(b, datasets.ReadOptions{State: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if da.Len() != db.Len() {
+		t.Fatalf("%d rows vs %d", da.Len(), db.Len())
+	}
+	for name, pair := range map[string][2][]float32{
+		"observations": {da.Observations, db.Observations}, "actions": {da.Actions, db.Actions},
+		"rewards": {da.Rewards, db.Rewards}, "next_observations": {da.NextObservations, db.NextObservations},
+	} {
+		if !slices.Equal(pair[0], pair[1]) {
+			t.Errorf("%s differ", name)
+		}
+	}
+	if !slices.Equal(da.Qpos, db.Qpos) || !slices.Equal(da.Qvel, db.Qvel) {
+		t.Error("qpos/qvel differ")
+	}
+	if !slices.Equal(da.Terminals, db.Terminals) || !slices.Equal(da.Timeouts, db.Timeouts) {
+		t.Error("terminals/timeouts differ")
 	}
 }
