@@ -54,6 +54,23 @@ func DatasetVersion(envID string) int {
 	return 0
 }
 
+// DefaultSteps is the size of a dataset collected without a size given,
+// the same for every command, so that a dataset's name stands for one
+// size: D4RL's for the tasks whose datasets follow D4RL's (1,000,000
+// transitions, 2,000,000 for medium-expert, the two concatenated; specs),
+// and 100,000 for the classic-control tasks (D4RL has none; they train in
+// minutes). The replay kinds have no default here: their size is the
+// training run's step of the policy they end at.
+func DefaultSteps(envID, kind string) int {
+	if DatasetVersion(envID) == 0 {
+		return 100_000
+	}
+	if kind == "medium-expert" {
+		return 2_000_000
+	}
+	return 1_000_000
+}
+
 // DefaultPartRows is the default [Options.PartRows]: about the size of a
 // D4RL file.
 const DefaultPartRows = 1_000_000

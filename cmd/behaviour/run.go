@@ -48,6 +48,7 @@ type flags struct {
 	episodes, refEpisodes int
 	workers               int
 	target                float64
+	overwrite             bool
 }
 
 func parseFlags(args []string, stdout io.Writer) (*flags, bool, error) {
@@ -63,6 +64,7 @@ func parseFlags(args []string, stdout io.Writer) (*flags, bool, error) {
 	fs.IntVar(&f.refEpisodes, "ref-episodes", 100, "episodes for the reference returns and the chosen policies (D4RL-style references use 100)")
 	fs.Float64Var(&f.target, "target", 33, "normalised score the medium policy should have (D4RL: about a third of the way from random to expert)")
 	fs.IntVar(&f.workers, "workers", 2, "snapshots scored at once")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace the environment's policies when --out already has them")
 	help, err := cli.Parse(fs, args, stdout)
 	return f, help, err
 }
@@ -121,6 +123,21 @@ func pick(ctx context.Context, f *flags, stdout io.Writer) error {
 	info, snaps, err := readRun(f.run)
 	if err != nil {
 		return err
+	}
+	if !f.overwrite {
+		// Before scoring, which takes minutes: shipped policies are
+		// replaced only on request.
+		if raw, err := os.ReadFile(filepath.Join(f.out, "manifest.json")); err == nil {
+			m, err := policies.ReadTrainedManifest(raw)
+			if err != nil {
+				return err
+			}
+			if e, ok := m[info.EnvID]; ok {
+				return cli.Usage(fmt.Errorf("%s already holds %s policies (run %s, medium step %d, expert step %d); "+
+					"pass --overwrite to replace them", filepath.Join(f.out, "manifest.json"), info.EnvID, e.Run,
+					e.Medium.Step, e.Expert.Step))
+			}
+		}
 	}
 	fmt.Fprintf(stdout, "scoring %d snapshots of %s on %s, %d episodes each\n",
 		len(snaps), f.run, info.EnvID, f.episodes)

@@ -90,8 +90,14 @@ func TestPickWritesPoliciesAndManifest(t *testing.T) {
 	if !strings.Contains(stdout, "expert:") || !strings.Contains(stdout, "medium:") {
 		t.Fatalf("stdout %q", stdout)
 	}
-	// The same command gives the same manifest.
-	if code, _, stderr := runCmd(t, args...); code != 0 {
+	// Policies already there are not replaced without --overwrite, and
+	// the refusal comes before any scoring.
+	code, stdout, stderr = runCmd(t, args...)
+	if code != 2 || !strings.Contains(stderr, "pass --overwrite") || strings.Contains(stdout, "scoring") {
+		t.Fatalf("a second pick without --overwrite: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// With it, the same command gives the same manifest.
+	if code, _, stderr := runCmd(t, append(args, "--overwrite")...); code != 0 {
 		t.Fatal(stderr)
 	}
 	again, _ := os.ReadFile(filepath.Join(out, "manifest.json"))

@@ -86,9 +86,9 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 	}
 	env := fs.String("env", "", "environment ID (required), e.g. Pendulum-v1")
 	kind := fs.String("kind", "", "dataset kind (required): "+strings.Join(append(slices.Clone(collect.Kinds), collect.ReplayKinds...), ", "))
-	steps := fs.Int("steps", 0, "transitions to write (default D4RL's sizes: 1000000, and 2000000 for medium-expert)")
+	steps := fs.Int("steps", 0, "transitions to write (default D4RL's sizes for the MuJoCo-like and maze tasks: 1000000, and 2000000 for medium-expert; 100000 for classic control)")
 	seed := fs.Uint64("seed", 0, "base seed of resets and policy noise")
-	out := fs.String("out", "", "output: a directory, or a file ending in .parquet (default <cache>/<task>-<kind>-v0)")
+	out := fs.String("out", "", "output: a directory, or a file ending in .parquet (default <cache>/<task>-<kind>-v<N>: v1 for the MuJoCo-like and maze tasks, v0 for classic control)")
 	overwrite := fs.Bool("overwrite", false, "replace an existing dataset at --out (never anything else)")
 	partRows := fs.Int("part-rows", collect.DefaultPartRows,
 		"transitions per part of a directory dataset; a part ends with an episode")
@@ -135,12 +135,7 @@ func runPaced(ctx context.Context, args []string, stdout, stderr io.Writer, pace
 		return cli.ExitUsage
 	}
 	if *steps == 0 && !slices.Contains(collect.ReplayKinds, *kind) {
-		// D4RL's sizes (specs: 1M transitions a dataset, medium-expert
-		// the two concatenated).
-		*steps = 1_000_000
-		if *kind == "medium-expert" {
-			*steps = 2_000_000
-		}
+		*steps = collect.DefaultSteps(*env, *kind)
 	}
 	if err := checkFlags(*env, *kind, *steps); err != nil {
 		fmt.Fprintf(stderr, "collect: %v\n", err)
@@ -270,7 +265,7 @@ func checkFlags(env, kind string, steps int) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("--kind %q, want one of %s", kind, strings.Join(collect.Kinds, ", "))
+	return fmt.Errorf("--kind %q, want one of %s", kind, strings.Join(append(slices.Clone(collect.Kinds), collect.ReplayKinds...), ", "))
 }
 
 // shardFlag is the value of --shard: "I/N", shard I of N.

@@ -22,6 +22,7 @@ import (
 	"offrl/collect/fromrun"
 	"offrl/datasets"
 	"offrl/envs/registry"
+	"offrl/internal/atomicfile"
 	"offrl/internal/cli"
 	"offrl/nn"
 	"offrl/policies"
@@ -38,10 +39,6 @@ const (
 	fullSteps        = 1_000_000
 	fullEvalEvery    = 5_000 // TD3+BC, IQL and A2PR papers
 	fullSeeds        = "0,1,2"
-	// smallCollectSteps are the transitions of a collected dataset of a
-	// task without a simulator state (version 0: Pendulum,
-	// MountainCar), as train-agent collects them.
-	smallCollectSteps = 100_000
 )
 
 // defaultAlgos and defaultDatasets are the issue's grid.
@@ -127,6 +124,7 @@ type settings struct {
 	full, tableOnly                      bool
 	algosFlag, datasetsFlag, seedsFlag   string
 	command                              string
+	rebuiltWith                          string // with --table-only and a recorded command: this one
 }
 
 // set reports whether the flag was given on the command line.
@@ -162,6 +160,17 @@ func parseFlags(args []string, stdout io.Writer) (*settings, bool, error) {
 		return s, help, err
 	}
 	s.command = commandLine(args)
+	if s.tableOnly {
+		// The table is rebuilt from the runs as they were trained; a
+		// training flag here would change nothing and mislead the record.
+		for _, name := range []string{"steps", "eval-every", "eval-episodes", "full", "jobs", "collect-steps",
+			"data-dir", "configs", "threads"} {
+			if s.set(name) {
+				return s, false, fmt.Errorf("--%s applies to training, not to --table-only, which rebuilds the "+
+					"table from the runs as they were trained", name)
+			}
+		}
+	}
 	if s.full {
 		if !s.set("steps") {
 			s.steps = fullSteps
@@ -223,6 +232,12 @@ func (s *settings) check() error {
 	case s.out == "":
 		return fmt.Errorf("--out is empty, want a directory")
 	}
+	if !s.tableOnly {
+		if fi, err := os.Stat(s.configDir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("--configs %s is not a directory: the per-dataset settings are read from "+
+				"<configs>/<algo>/<dataset>.yaml (run from the repository root, or pass --configs)", s.configDir)
+		}
+	}
 	return nil
 }
 
@@ -281,7 +296,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitUsage
 	}
 	nn.UseThreads(s.threads)
-	if !s.tableOnly {
+	commandFile := filepath.Join(s.out, "command.txt")
+	if s.tableOnly {
+		if raw, err := os.ReadFile(commandFile); err == nil {
+			s.rebuiltWith, s.command = s.command, strings.TrimSpace(string(raw))
+		}
+	} else {
 		if err := trainGrid(ctx, s, log, stderr); err != nil {
 			fmt.Fprintf(stderr, "results: %v\n", err)
 			if ctx.Err() != nil {
@@ -289,6 +309,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return cli.ExitInterrupted
 			}
 			return cli.ExitCode(err)
+		}
+	}
+	if !s.tableOnly {
+		// What trained the runs, for a later --table-only to record.
+		if err := atomicfile.WriteFile(commandFile, []byte(s.command+"\n")); err != nil {
+			fmt.Fprintf(stderr, "results: %v\n", err)
+			return cli.ExitFailed
 		}
 	}
 	paths, err := writeOutputs(s, log)
@@ -308,6 +335,7 @@ type cell struct {
 	seed            uint64
 	cfg             train.Config
 	dir             string
+	datasetSHA256   string // datasets.Fingerprint of cfg.Dataset
 }
 
 func (c cell) name() string { return fmt.Sprintf("%s-%s-%d", c.datasetID, c.algo, c.seed) }
@@ -333,6 +361,11 @@ func trainGrid(ctx context.Context, s *settings, log *slog.Logger, stderr io.Wri
 	}
 	var cells []cell
 	for _, id := range s.datasetIDs {
+		// A finished run is kept only if it was trained on these very bytes.
+		sha, err := datasets.Fingerprint(paths[id])
+		if err != nil {
+			return fmt.Errorf("dataset %s: %w", id, err)
+		}
 		for _, algo := range s.algos {
 			cfg := train.DefaultConfig()
 			file := filepath.Join(s.configDir, algo, id+".yaml")
@@ -349,7 +382,7 @@ func trainGrid(ctx context.Context, s *settings, log *slog.Logger, stderr io.Wri
 				if err := cfg.Validate(); err != nil {
 					return cli.Usage(fmt.Errorf("%s on %s: %w", algo, id, err))
 				}
-				c := cell{algo: algo, datasetID: id, seed: seed, cfg: cfg}
+				c := cell{algo: algo, datasetID: id, seed: seed, cfg: cfg, datasetSHA256: sha}
 				c.dir = filepath.Join(s.out, "runs", c.name())
 				cells = append(cells, c)
 			}
@@ -474,13 +507,27 @@ func sameConfig(c cell) error {
 	if err := json.Unmarshal(raw, &saved); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if reflect.DeepEqual(saved, c.cfg) {
+	var data struct {
+		SHA256 string `json:"dataset_sha256"`
+	}
+	if err := json.Unmarshal(raw, &data); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if data.SHA256 != c.datasetSHA256 {
+		return cli.Usage(fmt.Errorf("%s was trained on other data than %s has now (dataset sha256 %.12s… there, "+
+			"%.12s… now): remove the run to train it again, or choose another --out", c.dir, c.cfg.Dataset,
+			data.SHA256, c.datasetSHA256))
+	}
+	// The same bytes elsewhere (a moved or copied cache) are the same data.
+	want := c.cfg
+	want.Dataset = saved.Dataset
+	if reflect.DeepEqual(saved, want) {
 		return nil
 	}
 	var a, b map[string]any
 	js, _ := json.Marshal(saved)
 	json.Unmarshal(js, &a)
-	js, _ = json.Marshal(c.cfg)
+	js, _ = json.Marshal(want)
 	json.Unmarshal(js, &b)
 	var diff []string
 	for k, v := range b {
@@ -511,6 +558,11 @@ func findDatasets(ctx context.Context, s *settings, dataDir string, log *slog.Lo
 	for _, id := range s.datasetIDs {
 		path := filepath.Join(dataDir, id)
 		if _, err := os.Stat(path); err == nil {
+			if _, err := datasets.ReadMetadata(path); err != nil {
+				missing = append(missing, fmt.Sprintf("  %s: %s is in the cache but is not a readable dataset (%v); "+
+					"remove it and run again to collect it", id, path, err))
+				continue
+			}
 			if paths[id], err = filepath.Abs(path); err != nil {
 				return nil, err
 			}
@@ -530,19 +582,13 @@ func findDatasets(ctx context.Context, s *settings, dataDir string, log *slog.Lo
 		}
 		steps := s.collectSteps
 		if steps == 0 {
-			steps = smallCollectSteps
-			if collect.DatasetVersion(envID) > 0 {
-				steps = 1_000_000
-				if kind == "medium-expert" {
-					steps = 2_000_000
-				}
-			}
+			steps = collect.DefaultSteps(envID, kind)
 		}
 		collectList = append(collectList, toCollect{id, envID, kind, path, steps})
 	}
 	if len(missing) > 0 {
 		var b strings.Builder
-		fmt.Fprintf(&b, "%d of the %d datasets are not in the cache (%s) and cannot be collected now; make them with:\n%s",
+		fmt.Fprintf(&b, "%d of the %d datasets are not in the cache (%s) and cannot be collected now:\n%s",
 			len(missing), len(s.datasetIDs), dataDir, strings.Join(missing, "\n"))
 		if len(needPolicies) > 0 {
 			b.WriteString("\nbut first the behaviour policies, which policies/trained does not ship yet (issue 7): " +

@@ -130,7 +130,7 @@ func TestMissingDatasetsAreListedWithHowToMakeThem(t *testing.T) {
 	// swimmer has a scripted expert but no medium policy; ant is not a
 	// task of this toolkit; pendulum-random could be collected.
 	code, _, stderr := runCmd(t, context.Background(), "--data-dir", filepath.Join(dir, "cache"), "--out", out,
-		"--datasets", "swimmer-medium-v1,ant-medium-v2,pendulum-random-v0")
+		"--configs", "../../configs", "--datasets", "swimmer-medium-v1,ant-medium-v2,pendulum-random-v0")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr: %s", code, stderr)
 	}
@@ -155,7 +155,7 @@ func TestMissingDatasetsAreListedWithHowToMakeThem(t *testing.T) {
 // behaviour policies of the three locomotion tasks ship, with the run
 // behind them for medium-replay.
 func TestDefaultGridNeedsNothingMissing(t *testing.T) {
-	s, _, err := parseFlags(nil, io.Discard)
+	s, _, err := parseFlags([]string{"--configs", "../../configs"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,10 +298,60 @@ func TestTinyGridWritesTableAndSkipsFinishedRuns(t *testing.T) {
 		t.Fatalf("--table-only exit %d: %s", code, stderr)
 	}
 	rebuilt, _ := os.ReadFile(md)
-	for _, want := range []string{"| dataset | TD3+BC | A2PR |", "(2 seeds)", "| pendulum-medium-v0 |"} {
+	for _, want := range []string{"| dataset | TD3+BC | A2PR |", "(2 seeds)", "| pendulum-medium-v0 |",
+		// the command that trained the runs, not only the one that rebuilt the table
+		"--steps 40", "table rebuilt with: `go run ./cmd/results --out"} {
 		if !strings.Contains(string(rebuilt), want) {
 			t.Errorf("--table-only results.md lacks %q:\n%s", want, rebuilt)
 		}
+	}
+	// Training flags with --table-only would change nothing: refused.
+	code, _, stderr = runCmd(t, context.Background(), "--out", out, "--table-only", "--steps", "5")
+	if code != 2 || !strings.Contains(stderr, "--steps applies to training") {
+		t.Errorf("--table-only --steps 5: exit %d, stderr %s", code, stderr)
+	}
+
+	// The same bytes in another cache are the same data: the runs are kept.
+	moved := filepath.Join(dir, "moved")
+	if err := os.Rename(cache, moved); err != nil {
+		t.Fatal(err)
+	}
+	movedArgs := slices.Clone(args)
+	movedArgs[slices.Index(movedArgs, "--data-dir")+1] = moved
+	code, _, stderr = runCmd(t, context.Background(), movedArgs...)
+	if code != 0 || strings.Count(stderr, "skipped (finished earlier)") != 4 {
+		t.Errorf("the same dataset in a moved cache: exit %d, stderr %s", code, stderr)
+	}
+	// Other data under the same name: a finished run is not passed off as
+	// trained on it.
+	ds := filepath.Join(moved, "pendulum-medium-v0")
+	if err := os.RemoveAll(ds); err != nil {
+		t.Fatal(err)
+	}
+	otherData := slices.Clone(movedArgs)
+	otherData[slices.Index(otherData, "--collect-steps")+1] = "1500"
+	code, _, stderr = runCmd(t, context.Background(), otherData...)
+	if code != 2 || !strings.Contains(stderr, "trained on other data") {
+		t.Errorf("a finished run on replaced data: exit %d, stderr %s", code, stderr)
+	}
+	// A directory in the cache that is not a dataset is named before any
+	// training.
+	if err := os.RemoveAll(ds); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(ds, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCmd(t, context.Background(), append(movedArgs, "--out", filepath.Join(dir, "out2"))...)
+	if code != 1 || !strings.Contains(stderr, "not a readable dataset") || strings.Contains(stderr, "starting") {
+		t.Errorf("an empty dataset directory: exit %d, stderr %s", code, stderr)
+	}
+	// A missing --configs directory is an error, not the defaults in silence.
+	bad := slices.Clone(args)
+	bad[slices.Index(bad, "--configs")+1] = filepath.Join(dir, "no-configs")
+	code, _, stderr = runCmd(t, context.Background(), bad...)
+	if code != 2 || !strings.Contains(stderr, "no-configs is not a directory") {
+		t.Errorf("a missing --configs: exit %d, stderr %s", code, stderr)
 	}
 	// Without any run there is nothing to tabulate: an error, not an empty table.
 	code, _, stderr = runCmd(t, context.Background(), "--out", filepath.Join(dir, "empty"), "--table-only")

@@ -327,6 +327,9 @@ func (t *table) markdown(w io.Writer, s *settings) error {
 		"(the papers' locomotion settings)\n", s.configDir)
 	fmt.Fprintf(&b, "- run directories: `%s`\n", filepath.Join(s.out, "runs"))
 	fmt.Fprintf(&b, "- command: `%s`\n", s.command)
+	if s.rebuiltWith != "" {
+		fmt.Fprintf(&b, "- table rebuilt with: `%s`\n", s.rebuiltWith)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -31,7 +31,6 @@ const (
 	defaultKind         = "medium"
 	defaultSteps        = 15_000
 	defaultEvalEvery    = 2500
-	defaultCollectSteps = 100_000 // transitions of an auto-collected dataset
 	// defaultOnlineSteps are the environment steps of an online (SAC) run:
 	// the 10,000 warm-up steps of the SAC papers and 10,000 more with an
 	// update each, which solve Pendulum-v1 in a couple of minutes on one
@@ -88,8 +87,8 @@ func parseFlags(args []string, stdout io.Writer) (f *flags, help bool, err error
 	}
 	fs.StringVar(&f.algo, "algo", "td3bc", "algorithm: "+strings.Join(train.Algos, ", "))
 	fs.StringVar(&f.env, "env", defaultEnv, "environment ID; picks the default dataset <task>-medium-v0 when --dataset is not given")
-	fs.StringVar(&f.dataset, "dataset", "", "dataset path (directory or .parquet) or name in the cache, e.g. pendulum-medium-v0 (default <task of --env>-medium-v0)")
-	fs.IntVar(&f.steps, "steps", defaultSteps, fmt.Sprintf("gradient updates in total (paper: 1000000); with --algo sac environment steps (default %d)", defaultOnlineSteps))
+	fs.StringVar(&f.dataset, "dataset", "", "dataset path (directory or .parquet) or name in the cache, e.g. pendulum-medium-v0 (default <task of --env>-medium-v<N>: v1 for the MuJoCo-like and maze tasks, v0 for classic control)")
+	fs.IntVar(&f.steps, "steps", defaultSteps, fmt.Sprintf("offline: gradient updates in total (paper: 1000000); --algo sac: environment steps, whose default is %d, not the offline one shown here", defaultOnlineSteps))
 	fs.IntVar(&f.startSteps, "start-steps", 10_000, "sac only: uniform-random environment steps before the first update (papers: 5000-10000)")
 	fs.IntVar(&f.bufferSize, "buffer-size", 1_000_000, "sac only: replay buffer capacity in transitions (papers: 1000000)")
 	fs.IntVar(&f.evalEvery, "eval-every", defaultEvalEvery, "updates between evaluations and checkpoints (paper: 5000)")
@@ -373,16 +372,17 @@ func findDataset(ctx context.Context, ref, dataDir string, cacheOnly bool, log *
 	if err != nil {
 		return "", cli.Usage(fmt.Errorf("dataset %s is not in %s and cannot be collected: %w", ref, dataDir, err))
 	}
+	steps := collect.DefaultSteps(envID, kind) // the size collect and results give this name
 	fmt.Fprintf(stderr, "train-agent: dataset %s is not in the cache; collecting %d transitions of %s into %s (once)\n",
-		id, defaultCollectSteps, kind, path)
+		id, steps, kind, path)
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return "", err
 	}
 	progress := cli.NewProgress(stderr, log, "collecting")
 	defer progress.Close()
-	_, err = collect.Run(ctx, collect.Options{EnvID: envID, Kind: kind, Steps: defaultCollectSteps,
+	_, err = collect.Run(ctx, collect.Options{EnvID: envID, Kind: kind, Steps: steps,
 		Seed: 0, Out: path, Command: fmt.Sprintf("collect --env %s --kind %s --steps %d --seed 0 --out %s",
-			envID, kind, defaultCollectSteps, path), Logger: log, OnProgress: progress.Update})
+			envID, kind, steps, path), Logger: log, OnProgress: progress.Update})
 	if ctx.Err() != nil {
 		return "", fmt.Errorf("interrupted while collecting %s; nothing was kept: %w", id, err)
 	}

@@ -122,8 +122,12 @@ func Source(ctx context.Context, o Options) (string, int, error) {
 		if err != nil {
 			return "", 0, err
 		}
+		if !run.Online() {
+			return "", 0, cli.Usage(fmt.Errorf("--from-run %s is an offline %s run on dataset %s, not an online "+
+				"run (train-agent --algo sac) whose experience could be replayed", o.Run, run.Algo, run.DatasetID))
+		}
 		if run.Env != o.Env {
-			return "", 0, cli.Usage(fmt.Errorf("--from-run %s is a %s run of %q, not an online run on --env %s",
+			return "", 0, cli.Usage(fmt.Errorf("--from-run %s is a %s run on %s, not on --env %s",
 				o.Run, run.Algo, run.Env, o.Env))
 		}
 		if o.Rows == 0 {

@@ -75,6 +75,18 @@ func TestSourceFromRun(t *testing.T) {
 	if err != nil || got != runDir || rows != 250 {
 		t.Fatalf("Source = %q, %d, %v; want %q, 250", got, rows, err, runDir)
 	}
+	offline := filepath.Join(dir, "offline")
+	if err := os.MkdirAll(offline, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(offline, "config.json"),
+		[]byte(`{"algo": "td3bc", "dataset_id": "hopper-medium-v1"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Source(context.Background(), Options{Env: "Hopper-v4", Kind: "medium-replay", Run: offline, Rows: 10})
+	if err == nil || !strings.Contains(err.Error(), "offline td3bc run on dataset hopper-medium-v1") {
+		t.Errorf("an offline run: err %v", err)
+	}
 	for _, o := range []Options{
 		{Env: "Hopper-v4", Kind: "medium-replay", Run: runDir},
 		{Env: "Walker2d-v4", Kind: "medium-replay", Run: runDir, Rows: 10},
