@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"offrl/agents"
 	"offrl/internal/atomicfile"
@@ -20,19 +23,22 @@ const checkpointSchema = "1"
 // state is checkpoint/state.json: everything besides the agent needed to
 // continue a run bit-identically.
 type state struct {
-	SchemaVersion string      `json:"schema_version"`
-	Algo          string      `json:"algo"`
-	Step          int         `json:"step"`
-	RNG           rngState    `json:"rng"`
-	MetricsBytes  int64       `json:"metrics_bytes"` // metrics.csv length at this step
-	TimingBytes   int64       `json:"timing_bytes"`  // timing.csv length at this step
-	DatasetID     string      `json:"dataset_id"`
-	DatasetRows   int         `json:"dataset_rows"`
-	DatasetSHA256 string      `json:"dataset_sha256"`
-	AgentSHA256   string      `json:"agent_sha256"` // of the agent's files, checked on load
-	Evals         []EvalPoint `json:"evals"`
-	Interval      intervalSum `json:"interval"` // metrics accumulated since the last row
-	WallSeconds   float64     `json:"wall_s"`   // wall-clock time trained so far, for timing.csv
+	SchemaVersion string   `json:"schema_version"`
+	Algo          string   `json:"algo"`
+	Step          int      `json:"step"`
+	RNG           rngState `json:"rng"`
+	MetricsBytes  int64    `json:"metrics_bytes"` // metrics.csv length at this step
+	TimingBytes   int64    `json:"timing_bytes"`  // timing.csv length at this step
+	DatasetID     string   `json:"dataset_id"`
+	DatasetRows   int      `json:"dataset_rows"`
+	DatasetSHA256 string   `json:"dataset_sha256"`
+	AgentSHA256   string   `json:"agent_sha256"` // of the agent's files, checked on load
+	// AgentFiles are the agent's files and their sizes, so that a damaged
+	// checkpoint names the file that is missing or cut short.
+	AgentFiles  map[string]int64 `json:"agent_files,omitempty"`
+	Evals       []EvalPoint      `json:"evals"`
+	Interval    intervalSum      `json:"interval"` // metrics accumulated since the last row
+	WallSeconds float64          `json:"wall_s"`   // wall-clock time trained so far, for timing.csv
 	// Online is the environment side of an online run; nil offline.
 	Online *onlineState `json:"online,omitempty"`
 }
@@ -147,11 +153,11 @@ func saveCheckpoint(runDir string, agent agents.Agent, st state, extra func(dir 
 			return err
 		}
 	}
-	sum, err := agentChecksum(fresh)
+	sum, sizes, err := agentChecksum(fresh)
 	if err != nil {
 		return err
 	}
-	st.AgentSHA256 = sum
+	st.AgentSHA256, st.AgentFiles = sum, sizes
 	js, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
@@ -197,13 +203,12 @@ func loadCheckpoint(runDir string, agent agents.Agent, extra func(dir string) er
 		return state{}, fmt.Errorf("%s: schema_version %q, want %q", filepath.Join(dir, "state.json"),
 			st.SchemaVersion, checkpointSchema)
 	}
-	sum, err := agentChecksum(dir)
+	sum, sizes, err := agentChecksum(dir)
 	if err != nil {
 		return state{}, err
 	}
 	if sum != st.AgentSHA256 {
-		return state{}, fmt.Errorf("checkpoint %s is damaged: the agent's files have sha256 %.12s…, "+
-			"state.json recorded %.12s…", dir, sum, st.AgentSHA256)
+		return state{}, fmt.Errorf("checkpoint %s is damaged: %s", dir, whatDiffers(sizes, st, sum))
 	}
 	if err := agent.Load(dir); err != nil {
 		return state{}, fmt.Errorf("loading agent: %w", err)
@@ -220,22 +225,56 @@ func loadCheckpoint(runDir string, agent agents.Agent, extra func(dir string) er
 // state.json and the replay buffer (which carries a checksum of its own,
 // so that its damage is reported by name and hundreds of megabytes are
 // not hashed twice), in name order.
-func agentChecksum(dir string) (string, error) {
+func agentChecksum(dir string) (string, map[string]int64, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	h := sha256.New()
+	sizes := map[string]int64{}
 	for _, e := range entries {
 		if e.Name() == "state.json" || e.Name() == replayFile || e.IsDir() {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		fmt.Fprintf(h, "%s\x00%d\x00", e.Name(), len(b))
 		h.Write(b)
+		sizes[e.Name()] = int64(len(b))
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), sizes, nil
+}
+
+// whatDiffers names the agent's file that is missing, cut short, grown,
+// unexpected or changed, against what state.json recorded; a checkpoint
+// written before sizes were recorded gets the checksums only.
+func whatDiffers(sizes map[string]int64, st state, sum string) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(st.AgentFiles)) {
+		want := st.AgentFiles[name]
+		got, ok := sizes[name]
+		switch {
+		case !ok:
+			parts = append(parts, name+" is missing")
+		case got < want:
+			parts = append(parts, fmt.Sprintf("%s is truncated (%d bytes, state.json recorded %d)", name, got, want))
+		case got > want:
+			parts = append(parts, fmt.Sprintf("%s has %d bytes, state.json recorded %d", name, got, want))
+		}
+	}
+	if st.AgentFiles != nil {
+		for _, name := range slices.Sorted(maps.Keys(sizes)) {
+			if _, ok := st.AgentFiles[name]; !ok {
+				parts = append(parts, name+" was not part of it")
+			}
+		}
+		if len(parts) == 0 {
+			parts = append(parts, fmt.Sprintf("the content of %s changed (sha256 %.12s…, state.json recorded %.12s…)",
+				strings.Join(slices.Sorted(maps.Keys(sizes)), ", "), sum, st.AgentSHA256))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return fmt.Sprintf("the agent's files have sha256 %.12s…, state.json recorded %.12s…", sum, st.AgentSHA256)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,18 +217,33 @@ func shortRun(t *testing.T, cfg Config) string {
 	return dir
 }
 
+// A damaged checkpoint is refused, naming the file and what happened to it.
 func TestDamagedCheckpointIsRefused(t *testing.T) {
 	cfg := smallConfig(t)
 	cfg.Steps = 80
 	dir := shortRun(t, cfg)
 	path := filepath.Join(dir, "checkpoint", "agent.safetensors")
-	raw := readFile(t, path)
-	raw[len(raw)/2] ^= 0x7f // one weight changes; the file still parses
-	os.WriteFile(path, raw, 0o644)
-	cfg.Steps = 160
-	_, err := Run(context.Background(), cfg, dir, Options{Resume: true})
-	if err == nil || !strings.Contains(err.Error(), "damaged") {
-		t.Fatalf("resuming from a damaged checkpoint: %v, want an error saying it is damaged", err)
+	good := readFile(t, path)
+	flipped := slices.Clone(good)
+	flipped[len(flipped)/2] ^= 0x7f // one weight changes; the file still parses
+	for _, c := range []struct {
+		name   string
+		damage func()
+		want   string
+	}{
+		{"changed", func() { os.WriteFile(path, flipped, 0o644) }, "the content of agent.safetensors changed"},
+		{"truncated", func() { os.WriteFile(path, good[:len(good)-100], 0o644) },
+			fmt.Sprintf("agent.safetensors is truncated (%d bytes, state.json recorded %d)", len(good)-100, len(good))},
+		{"empty", func() { os.WriteFile(path, nil, 0o644) }, "agent.safetensors is truncated (0 bytes"},
+		{"missing", func() { os.Remove(path) }, "agent.safetensors is missing"},
+	} {
+		c.damage()
+		cfg.Steps = 160
+		_, err := Run(context.Background(), cfg, dir, Options{Resume: true})
+		if err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: resuming gave %v, want an error saying it is damaged: %s", c.name, err, c.want)
+		}
+		os.WriteFile(path, good, 0o644)
 	}
 }
 
