@@ -208,7 +208,13 @@ func writeOutputs(s *settings, log *slog.Logger) ([]string, error) {
 	written := []string{md, png}
 	for _, id := range t.datasets {
 		var runs []*viz.Run
-		for _, r := range t.runs {
+		// In the table's column order, so that each algorithm has the
+		// colour it has in results.png.
+		byColumn := slices.Clone(t.runs)
+		slices.SortStableFunc(byColumn, func(a, b finished) int {
+			return slices.Index(t.algos, a.algo) - slices.Index(t.algos, b.algo)
+		})
+		for _, r := range byColumn {
 			if r.datasetID != id {
 				continue
 			}
