@@ -72,8 +72,12 @@ type Progress struct {
 	terminal bool
 	w        io.Writer
 	first    int // done at the first Update: a resumed job's starting point
-	seen     bool
-	now      func() time.Time
+	// lastLogAt and lastLogDone are when the last rate was measured and
+	// how far the job was then.
+	lastLogAt   time.Time
+	lastLogDone int
+	seen        bool
+	now         func() time.Time
 }
 
 // NewProgress prepares progress reporting for a job called what.
@@ -109,12 +113,19 @@ func (p *Progress) Update(done, total int) {
 	}
 	if now := p.now(); now.Sub(p.lastLog) >= 10*time.Second || done == total {
 		p.lastLog = now
+		if p.lastLogAt.IsZero() {
+			p.lastLogAt, p.lastLogDone = p.started, p.first
+		}
 		if done == p.first {
 			p.log.Info(p.what, "done", done, "total", total)
 			return
 		}
-		elapsed := now.Sub(p.started).Seconds()
-		rate := float64(done-p.first) / max(elapsed, 1e-9)
+		// The rate of the last interval between log lines, not of the
+		// whole job: a job's pace changes (SAC's random warm-up steps run
+		// ten times faster than the steps with updates that follow).
+		elapsed := now.Sub(p.lastLogAt).Seconds()
+		rate := float64(done-p.lastLogDone) / max(elapsed, 1e-9)
+		p.lastLogAt, p.lastLogDone = now, done
 		eta := time.Duration(float64(total-done)/max(rate, 1e-9)) * time.Second
 		p.log.Info(p.what, "done", done, "total", total, "per_s", fmt.Sprintf("%.1f", rate),
 			"eta", eta.Round(time.Second))

@@ -57,3 +57,22 @@ func TestProgressRateCountsOnlyThisProcess(t *testing.T) {
 		t.Fatalf("progress line %q, want per_s=2.0 and eta=8m0s (960 steps at 2/s)", logs.String())
 	}
 }
+
+// The rate and the time left follow the job's recent pace: fast warm-up
+// steps do not make the rest look ten times shorter.
+func TestProgressRateFollowsTheRecentPace(t *testing.T) {
+	var logs bytes.Buffer
+	p := NewProgress(&logs, slog.New(slog.NewTextHandler(&logs, nil)), "training")
+	clock := time.Unix(1000, 0)
+	p.now = func() time.Time { return clock }
+	p.started, p.lastLog = clock, clock
+	p.Update(0, 20000)
+	clock = clock.Add(10 * time.Second)
+	p.Update(10000, 20000) // warm-up: 1000 steps/s
+	clock = clock.Add(10 * time.Second)
+	logs.Reset()
+	p.Update(10100, 20000) // with updates: 10 steps/s
+	if !strings.Contains(logs.String(), "per_s=10.0") || !strings.Contains(logs.String(), "eta=16m30s") {
+		t.Fatalf("progress line %q, want per_s=10.0 and eta=16m30s (9900 steps at 10/s)", logs.String())
+	}
+}
