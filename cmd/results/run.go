@@ -79,7 +79,7 @@ collected first, as collect does, when its behaviour policies exist
 (random everywhere; medium and expert of Pendulum, MountainCar, Hopper,
 HalfCheetah and Walker2d): 100,000 transitions for the v0 tasks, D4RL's
 1,000,000 (2,000,000 for medium-expert) for v1 ones, or --collect-steps.
-A missing medium-replay is written from the SAC run behind the shipped
+A missing medium-replay (or full-replay) is written from the SAC run behind the shipped
 policies, retrained first into <data dir>/behaviour-runs/ when it is not
 there (as collect --kind medium-replay does; on an empty cache about 25,
 7 and 50 minutes on one core for Hopper, HalfCheetah and Walker2d, once).

@@ -27,10 +27,10 @@ import (
 // well inside 15 minutes on 2 cores while beating the dataset; the paper's
 // 1,000,000 is --steps 1000000 or a config file away.
 const (
-	defaultEnv          = "Pendulum-v1"
-	defaultKind         = "medium"
-	defaultSteps        = 15_000
-	defaultEvalEvery    = 2500
+	defaultEnv       = "Pendulum-v1"
+	defaultKind      = "medium"
+	defaultSteps     = 15_000
+	defaultEvalEvery = 2500
 	// defaultOnlineSteps are the environment steps of an online (SAC) run:
 	// the 10,000 warm-up steps of the SAC papers and 10,000 more with an
 	// update each, which solve Pendulum-v1 in a couple of minutes on one
