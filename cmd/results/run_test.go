@@ -240,7 +240,8 @@ func TestTinyGridWritesTableAndSkipsFinishedRuns(t *testing.T) {
 	raw, _ := os.ReadFile(md)
 	table := string(raw)
 	for _, want := range []string{"| dataset | TD3+BC | A2PR | TD3+BC paper | A2PR paper |",
-		"| pendulum-medium-v0 |", "| **average** |", "gradient updates per run: 40", "--steps 40"} {
+		"| pendulum-medium-v0 |", "| **average** |", "gradient updates per run: 40", "--steps 40",
+		"Ranked by the average over the 1 datasets: ", "A2PR's average ("} {
 		if !strings.Contains(table, want) {
 			t.Errorf("results.md lacks %q:\n%s", want, table)
 		}

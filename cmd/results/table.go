@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,7 +168,21 @@ func buildTable(s *settings) (*table, error) {
 		slices.SortFunc(t.algos, func(a, b string) int { return cost[b] - cost[a] })
 	}
 	if !filterData {
-		slices.Sort(t.datasets)
+		// The default grid's datasets in its order (task by task), then
+		// any others by name.
+		grid := defaultDatasets
+		rank := func(id string) int {
+			if i := slices.Index(grid, id); i >= 0 {
+				return i
+			}
+			return len(grid)
+		}
+		slices.SortFunc(t.datasets, func(a, b string) int {
+			if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+				return c
+			}
+			return strings.Compare(a, b)
+		})
 	}
 	if len(t.runs) == 0 {
 		return nil, fmt.Errorf("no finished runs in %s to make a table of", filepath.Join(s.out, "runs"))
@@ -300,6 +315,7 @@ func (t *table) markdown(w io.Writer, s *settings) error {
 		}
 	}
 	b.WriteString("\n\n")
+	b.WriteString(t.ranking())
 	b.WriteString("Paper columns: D4RL v2 numbers for the dataset of the same task and kind (ours are this " +
 		"toolkit's own collections with its own behaviour policies, so they are comparable in kind, not " +
 		"in data). A plain number is confirmed: the CORL reimplementations' final scores over 4 seeds " +
@@ -338,6 +354,56 @@ func (t *table) markdown(w io.Writer, s *settings) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// ranking says how the algorithms with a score on every dataset compare
+// on their average, and where A2PR, the toolkit's headline algorithm,
+// stands against each of the others; "" when fewer than two compare.
+func (t *table) ranking() string {
+	type avg struct {
+		algo string
+		mean float64
+	}
+	var avgs []avg
+	for _, a := range t.algos {
+		var means []float64
+		for _, id := range t.datasets {
+			if c, ok := t.cells[[2]string{id, a}]; ok {
+				means = append(means, c.mean)
+			}
+		}
+		if len(means) == len(t.datasets) && len(means) > 0 {
+			avgs = append(avgs, avg{a, meanStd(means).mean})
+		}
+	}
+	if len(avgs) < 2 {
+		return ""
+	}
+	sorted := slices.Clone(avgs)
+	slices.SortStableFunc(sorted, func(x, y avg) int { return cmp.Compare(y.mean, x.mean) })
+	var parts []string
+	for _, a := range sorted {
+		parts = append(parts, fmt.Sprintf("%s %.1f", algoName(a.algo), a.mean))
+	}
+	out := fmt.Sprintf("Ranked by the average over the %d datasets: %s.", len(t.datasets), strings.Join(parts, ", "))
+	if i := slices.IndexFunc(avgs, func(a avg) bool { return a.algo == "a2pr" }); i >= 0 {
+		var cmps []string
+		for _, o := range avgs {
+			if o.algo == "a2pr" {
+				continue
+			}
+			rel := "equal to"
+			switch {
+			case avgs[i].mean > o.mean:
+				rel = "above"
+			case avgs[i].mean < o.mean:
+				rel = "below"
+			}
+			cmps = append(cmps, fmt.Sprintf("%s %s's (%.1f)", rel, algoName(o.algo), o.mean))
+		}
+		out += fmt.Sprintf(" A2PR's average (%.1f) is %s.", avgs[i].mean, strings.Join(cmps, " and "))
+	}
+	return out + "\n\n"
 }
 
 // countList formats value counts, "10000" or "10000 (4 runs), 20000 (2 runs)".
