@@ -171,7 +171,7 @@ func NewWriter(path string, meta Metadata, opts WriterOptions) (*Writer, error) 
 	}
 	if !opts.Overwrite {
 		if _, err := os.Lstat(path); err == nil {
-			return nil, fmt.Errorf("creating dataset %s: %w (pass overwrite to replace it)", path, ErrExists)
+			return nil, fmt.Errorf("creating dataset %s: %w (pass --overwrite to replace it)", path, ErrExists)
 		}
 	} else if err := checkReplaceable(path, w.dir); err != nil {
 		return nil, fmt.Errorf("creating dataset: %w", err)

@@ -414,6 +414,10 @@ func trainCells(ctx context.Context, cells []cell, jobs int, log *slog.Logger) e
 				case err != nil:
 					if firstErr == nil {
 						firstErr = err
+					} else if errors.Is(err, context.Canceled) {
+						// The first error is printed at the end; the runs
+						// stopped with it say so here, each with its step.
+						log.Info("stopped", "run", c.name(), "err", err)
 					}
 					cancel()
 				case !ran:
