@@ -276,3 +276,20 @@ func TestMediumExpertNeverCutsAMediumEpisode(t *testing.T) {
 		t.Fatalf("behaviour_policy %s, want medium 400 then expert 700", d.Meta.BehaviourPolicy)
 	}
 }
+
+// One size per dataset name: D4RL's for the v1 tasks, 100,000 for v0.
+func TestDefaultSteps(t *testing.T) {
+	for _, c := range []struct {
+		env, kind string
+		want      int
+	}{
+		{"Hopper-v4", "medium", 1_000_000},
+		{"Walker2d-v4", "medium-expert", 2_000_000},
+		{"Pendulum-v1", "medium", 100_000},
+		{"Pendulum-v1", "medium-expert", 100_000},
+	} {
+		if got := DefaultSteps(c.env, c.kind); got != c.want {
+			t.Errorf("DefaultSteps(%s, %s) = %d, want %d", c.env, c.kind, got, c.want)
+		}
+	}
+}
