@@ -188,7 +188,7 @@ type Agent struct {
 	vae                         *vae.VAE
 	actorOpt, criticOpt         *nn.Adam
 	valueOpt                    *nn.Adam
-	stateMean, stateStd         []float32
+	norm                        agents.StateNorm // state normalisation, fitted in Prepare
 	// totalIt counts iterations; the actor trains when totalIt % policy_freq == 0.
 	totalIt int64
 
@@ -273,11 +273,7 @@ func New(cfg Config, spec Spec, rng *rand.Rand) (*Agent, error) {
 	a.criticOpt = nn.NewAdam(a.criticParams(), cfg.CriticLR)
 	a.valueOpt = nn.NewAdam(a.value.Params(), cfg.ValueLR)
 
-	a.stateMean = make([]float32, od)
-	a.stateStd = make([]float32, od)
-	for i := range a.stateStd {
-		a.stateStd[i] = 1
-	}
+	a.norm = agents.NewStateNorm(od)
 	if err := a.compile(); err != nil {
 		return nil, err
 	}
@@ -372,8 +368,7 @@ func (a *Agent) Prepare(buf *replay.Buffer) error {
 	if !a.cfg.NormalizeStates {
 		return nil
 	}
-	a.stateMean, a.stateStd = buf.StateStats(1e-3)
-	buf.NormalizeStates(a.stateMean, a.stateStd)
+	a.norm.Fit(buf)
 	return nil
 }
 
@@ -547,11 +542,8 @@ func (a *Agent) Act(obs []float64, action []float64) {
 	f := a.acting.Get().(*nn.Forward)
 	defer a.acting.Put(f)
 	x := make([]float32, a.spec.ObsDim)
-	for i, v := range obs {
-		x[i] = (float32(v) - a.stateMean[i]) / a.stateStd[i]
-	}
-	out := f.Run(x, 1)
-	for i, v := range out {
+	a.norm.Apply(obs, x)
+	for i, v := range f.Run(x, 1) {
 		action[i] = float64(v) * a.spec.MaxAction
 	}
 }
@@ -575,9 +567,7 @@ func (a *Agent) checkpoint() agents.Checkpoint {
 	for _, m := range a.nets() {
 		ps = append(ps, m.Params()...)
 	}
-	ps = append(ps,
-		&nn.Param{Name: "state_mean", Shape: []int{a.spec.ObsDim}, Value: a.stateMean},
-		&nn.Param{Name: "state_std", Shape: []int{a.spec.ObsDim}, Value: a.stateStd})
+	ps = append(ps, a.norm.Params()...)
 	return agents.Checkpoint{Algo: "a2pr", Params: ps,
 		Optims: []agents.Optim{{Prefix: "actor_optim", State: a.actorOpt}, {Prefix: "critic_optim", State: a.criticOpt},
 			{Prefix: "value_optim", State: a.valueOpt}, {Prefix: "vae_optim", State: a.vae}},

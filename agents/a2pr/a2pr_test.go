@@ -486,8 +486,8 @@ func agentsEqual(t *testing.T, a, b *Agent) {
 			sameBits(t, oa[k].prefix+" v", oa[k].opt.V[i], ob[k].opt.V[i])
 		}
 	}
-	sameBits(t, "state_mean", a.stateMean, b.stateMean)
-	sameBits(t, "state_std", a.stateStd, b.stateStd)
+	sameBits(t, "state_mean", a.norm.Mean, b.norm.Mean)
+	sameBits(t, "state_std", a.norm.Std, b.norm.Std)
 	if a.totalIt != b.totalIt {
 		t.Fatalf("total_it %d vs %d", a.totalIt, b.totalIt)
 	}
@@ -508,7 +508,7 @@ func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 	train(t, straight, data, rngA, 25)
 
 	first := newAgent(t, smallConfig(), spec, 7)
-	first.stateMean, first.stateStd = straight.stateMean, straight.stateStd
+	first.norm = straight.norm
 	rngB := rand.New(rand.NewPCG(9, 9))
 	train(t, first, data, rngB, 11)
 	dir := t.TempDir()

@@ -143,8 +143,8 @@ type Agent struct {
 	actor, actorTarget   *nn.MLP
 	q1, q2, q1Tgt, q2Tgt *nn.MLP
 	actorOpt, criticOpt  *nn.Adam
-	stateMean, stateStd  []float32
-	totalIt              int64 // critic updates done; the actor trains when totalIt % d == 0
+	norm                 agents.StateNorm // state normalisation, fitted in Prepare
+	totalIt              int64            // critic updates done; the actor trains when totalIt % d == 0
 
 	critic  criticStep
 	policy  actorStep
@@ -195,11 +195,7 @@ func New(cfg Config, spec Spec, rng *rand.Rand) (*Agent, error) {
 	a.actorOpt = nn.NewAdam(a.actor.Params(), cfg.ActorLR)
 	a.criticOpt = nn.NewAdam(a.criticParams(), cfg.CriticLR)
 
-	a.stateMean = make([]float32, spec.ObsDim)
-	a.stateStd = make([]float32, spec.ObsDim)
-	for i := range a.stateStd {
-		a.stateStd[i] = 1
-	}
+	a.norm = agents.NewStateNorm(spec.ObsDim)
 	if err := a.compile(); err != nil {
 		return nil, err
 	}
@@ -261,8 +257,7 @@ func (a *Agent) Prepare(buf *replay.Buffer) error {
 	if !a.cfg.NormalizeStates {
 		return nil
 	}
-	a.stateMean, a.stateStd = buf.StateStats(1e-3)
-	buf.NormalizeStates(a.stateMean, a.stateStd)
+	a.norm.Fit(buf)
 	return nil
 }
 
@@ -343,11 +338,8 @@ func (a *Agent) Act(obs []float64, action []float64) {
 	f := a.acting.Get().(*nn.Forward)
 	defer a.acting.Put(f)
 	x := make([]float32, a.spec.ObsDim)
-	for i, v := range obs {
-		x[i] = (float32(v) - a.stateMean[i]) / a.stateStd[i]
-	}
-	out := f.Run(x, 1)
-	for i, v := range out {
+	a.norm.Apply(obs, x)
+	for i, v := range f.Run(x, 1) {
 		action[i] = float64(v) * a.spec.MaxAction
 	}
 }
@@ -370,9 +362,7 @@ func (a *Agent) checkpoint() agents.Checkpoint {
 	for _, m := range a.nets() {
 		ps = append(ps, m.Params()...)
 	}
-	ps = append(ps,
-		&nn.Param{Name: "state_mean", Shape: []int{a.spec.ObsDim}, Value: a.stateMean},
-		&nn.Param{Name: "state_std", Shape: []int{a.spec.ObsDim}, Value: a.stateStd})
+	ps = append(ps, a.norm.Params()...)
 	return agents.Checkpoint{Algo: "td3bc", Params: ps,
 		Optims: []agents.Optim{{Prefix: "actor_optim", State: a.actorOpt}, {Prefix: "critic_optim", State: a.criticOpt}},
 		Iter:   &a.totalIt, Config: a.cfg, Last: &a.last}

@@ -133,7 +133,7 @@ func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 
 	first, _ := New(smallConfig(), spec, rand.New(rand.NewPCG(7, 7)))
 	rngB := rand.New(rand.NewPCG(9, 9))
-	first.stateMean, first.stateStd = straight.stateMean, straight.stateStd
+	first.norm = straight.norm
 	train(t, first, data, rngB, 11)
 	dir := t.TempDir()
 	if err := first.Save(dir); err != nil {
