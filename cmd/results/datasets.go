@@ -6,16 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
 	"offrl/collect"
 	"offrl/collect/fromrun"
 	"offrl/datasets"
 	"offrl/envs/registry"
 	"offrl/internal/cli"
 	"offrl/policies"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 )
 
 // findDatasets returns the cache path of every dataset, collecting the
@@ -24,10 +25,6 @@ import (
 func findDatasets(ctx context.Context, s *settings, dataDir string, log *slog.Logger,
 	stderr io.Writer) (map[string]string, error) {
 	paths := map[string]string{}
-	type toCollect struct {
-		id, envID, kind, path string
-		steps                 int
-	}
 	var collectList []toCollect
 	var missing []string
 	var needPolicies []string // environments whose behaviour policies are missing
@@ -90,40 +87,8 @@ func findDatasets(ctx context.Context, s *settings, dataDir string, log *slog.Lo
 		return 1
 	})
 	for _, c := range collectList {
-		if isReplay(c) {
-			cmd := fmt.Sprintf("collect --env %s --kind %s --out %s", c.envID, c.kind, c.path)
-			fmt.Fprintf(stderr, "results: dataset %s is not in the cache; writing it from the SAC run behind the "+
-				"shipped %s policies (%s); if that run is not in %s yet it is retrained first, about 25 minutes "+
-				"per 150,000 steps on one core, resumable\n", c.id, c.envID, cmd, filepath.Join(dataDir, "behaviour-runs"))
-			_, err := fromrun.Write(ctx, fromrun.Options{Env: c.envID, Kind: c.kind, DataDir: dataDir, Out: c.path,
-				Command: cmd, Logger: log, Stderr: stderr})
-			if errors.Is(err, datasets.ErrExists) {
-				err = nil // written by another process meanwhile; the replay is deterministic
-			}
-			if err != nil {
-				return nil, fmt.Errorf("writing %s: %w", c.id, err)
-			}
-			abs, err := filepath.Abs(c.path)
-			if err != nil {
-				return nil, err
-			}
-			paths[c.id] = abs
-			continue
-		}
-		cmd := fmt.Sprintf("collect --env %s --kind %s --steps %d --seed 0 --out %s", c.envID, c.kind, c.steps, c.path)
-		fmt.Fprintf(stderr, "results: dataset %s is not in the cache; collecting it (%s)\n", c.id, cmd)
-		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		if err := makeDataset(ctx, c, dataDir, log, stderr); err != nil {
 			return nil, err
-		}
-		progress := cli.NewProgress(stderr, log, "collecting "+c.id)
-		_, err := collect.Run(ctx, collect.Options{EnvID: c.envID, Kind: c.kind, Steps: c.steps, Seed: 0,
-			Out: c.path, Command: cmd, Logger: log, OnProgress: progress.Update})
-		progress.Close()
-		if errors.Is(err, datasets.ErrExists) {
-			err = nil // collected by another process meanwhile; collection is deterministic
-		}
-		if err != nil {
-			return nil, fmt.Errorf("collecting %s: %w", c.id, err)
 		}
 		abs, err := filepath.Abs(c.path)
 		if err != nil {
@@ -132,6 +97,47 @@ func findDatasets(ctx context.Context, s *settings, dataDir string, log *slog.Lo
 		paths[c.id] = abs
 	}
 	return paths, nil
+}
+
+// toCollect is a dataset missing from the cache that can be made here.
+type toCollect struct {
+	id, envID, kind, path string
+	steps                 int // rows; the replay kinds take theirs from the shipped run
+}
+
+// makeDataset writes one missing dataset into the cache: a replay kind
+// from the SAC run behind the shipped policies, any other kind by rolling
+// its behaviour policy out. A copy made by another process meanwhile is
+// accepted: both are deterministic.
+func makeDataset(ctx context.Context, c toCollect, dataDir string, log *slog.Logger, stderr io.Writer) error {
+	var err error
+	what := "collecting"
+	if slices.Contains(collect.ReplayKinds, c.kind) {
+		what = "writing"
+		cmd := fmt.Sprintf("collect --env %s --kind %s --out %s", c.envID, c.kind, c.path)
+		fmt.Fprintf(stderr, "results: dataset %s is not in the cache; writing it from the SAC run behind the "+
+			"shipped %s policies (%s); if that run is not in %s yet it is retrained first, about 25 minutes "+
+			"per 150,000 steps on one core, resumable\n", c.id, c.envID, cmd, filepath.Join(dataDir, "behaviour-runs"))
+		_, err = fromrun.Write(ctx, fromrun.Options{Env: c.envID, Kind: c.kind, DataDir: dataDir, Out: c.path,
+			Command: cmd, Logger: log, Stderr: stderr})
+	} else {
+		cmd := fmt.Sprintf("collect --env %s --kind %s --steps %d --seed 0 --out %s", c.envID, c.kind, c.steps, c.path)
+		fmt.Fprintf(stderr, "results: dataset %s is not in the cache; collecting it (%s)\n", c.id, cmd)
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return err
+		}
+		progress := cli.NewProgress(stderr, log, "collecting "+c.id)
+		_, err = collect.Run(ctx, collect.Options{EnvID: c.envID, Kind: c.kind, Steps: c.steps, Seed: 0,
+			Out: c.path, Command: cmd, Logger: log, OnProgress: progress.Update})
+		progress.Close()
+	}
+	if errors.Is(err, datasets.ErrExists) {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, c.id, err)
+	}
+	return nil
 }
 
 // classify maps a dataset name to its environment and kind.
