@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"offrl/datasets"
+	"offrl/internal/testfs"
 )
 
 // bin holds collect, train-agent and dataset, built by TestMain as the
@@ -64,36 +64,6 @@ func run(t *testing.T, env []string, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}
 	return stdout.String()
-}
-
-// sameTree fails unless directories a and b hold the same files with the
-// same bytes.
-func sameTree(t *testing.T, a, b string) {
-	t.Helper()
-	files := func(root string) map[string][]byte {
-		m := map[string][]byte{}
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			m[rel], err = os.ReadFile(p)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	fa, fb := files(a), files(b)
-	if len(fa) == 0 || len(fa) != len(fb) {
-		t.Fatalf("%s holds %d files, %s %d", a, len(fa), b, len(fb))
-	}
-	for name, x := range fa {
-		if !bytes.Equal(x, fb[name]) {
-			t.Errorf("%s differs between %s and %s", name, a, b)
-		}
-	}
 }
 
 // sbatchArray returns the range of a script's #SBATCH --array=0-M line as
@@ -149,7 +119,7 @@ func TestSlurmShardedCollection(t *testing.T) {
 	single := filepath.Join(dir, "single", "pendulum-medium-v0")
 	run(t, nil, filepath.Join(bin, "collect"), "--env", "Pendulum-v1", "--kind", "medium",
 		"--steps", "2900", "--seed", "2", "--part-rows", "400", "--out", single, "--shards", "3")
-	sameTree(t, filepath.Dir(out), filepath.Dir(single))
+	testfs.SameTree(t, filepath.Dir(out), filepath.Dir(single))
 	if got := run(t, nil, filepath.Join(bin, "dataset"), "validate", out); !strings.HasPrefix(got, "ok ") {
 		t.Fatalf("dataset validate %s: %q", out, got)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,37 +9,8 @@ import (
 	"testing"
 
 	"offrl/datasets"
+	"offrl/internal/testfs"
 )
-
-// sameTree fails unless the directories a and b hold the same files (by
-// relative path) with the same bytes.
-func sameTree(t *testing.T, a, b string) {
-	t.Helper()
-	files := func(root string) map[string][]byte {
-		m := map[string][]byte{}
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			m[rel], err = os.ReadFile(p)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	fa, fb := files(a), files(b)
-	if len(fa) == 0 || len(fa) != len(fb) {
-		t.Fatalf("%s holds %d files, %s %d", a, len(fa), b, len(fb))
-	}
-	for name, x := range fa {
-		if y, ok := fb[name]; !ok || !bytes.Equal(x, y) {
-			t.Errorf("%s differs between %s and %s", name, a, b)
-		}
-	}
-}
 
 // Three collect processes run at once, one shard each, and a fourth joins
 // them: the dataset, shards included, is byte-identical to one process
@@ -77,7 +47,7 @@ func TestShardProcessesEqualOneProcess(t *testing.T) {
 			if code, _, stderr := runCmd(append(flags("single"), "--shards", "3")...); code != 0 {
 				t.Fatalf("--shards 3: exit %d: %s", code, stderr)
 			}
-			sameTree(t, filepath.Join(dir, "split"), filepath.Join(dir, "single"))
+			testfs.SameTree(t, filepath.Join(dir, "split"), filepath.Join(dir, "single"))
 			d, err := datasets.Read(filepath.Join(dir, "split", "d"))
 			if err != nil {
 				t.Fatal(err)
@@ -180,5 +150,5 @@ func TestInterruptedShardResumes(t *testing.T) {
 			t.Fatalf("collect %v: exit %d: %s", args, code, stderr)
 		}
 	}
-	sameTree(t, filepath.Join(dir, "split"), filepath.Join(dir, "single"))
+	testfs.SameTree(t, filepath.Join(dir, "split"), filepath.Join(dir, "single"))
 }
