@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"offrl/agents/agenttest"
 	"offrl/internal/race"
 	"offrl/nn"
 	"offrl/replay"
@@ -424,35 +425,6 @@ func TestActorUsesPreUpdateValue(t *testing.T) {
 	}
 }
 
-func randomBuffer(rng *rand.Rand, n, obsDim, actDim int) *replay.Buffer {
-	buf := replay.New(n, obsDim, actDim)
-	for i := range n {
-		tr := replay.Transition{Obs: make([]float32, obsDim), Action: make([]float32, actDim),
-			NextObs: make([]float32, obsDim), Reward: float32(rng.NormFloat64()), Terminal: i%50 == 49}
-		for j := range tr.Obs {
-			tr.Obs[j], tr.NextObs[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
-		for j := range tr.Action {
-			tr.Action[j] = float32(2*rng.Float64() - 1)
-		}
-		buf.Add(tr)
-	}
-	return buf
-}
-
-func train(t *testing.T, a *Agent, buf *replay.Buffer, rng *rand.Rand, n int) {
-	t.Helper()
-	batch := buf.NewBatch(a.spec.BatchSize)
-	for range n {
-		if err := buf.Sample(rng, batch); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.Update(batch, rng); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func sameBits(t *testing.T, what string, x, y []float32) {
 	t.Helper()
 	for j := range x {
@@ -498,19 +470,19 @@ func agentsEqual(t *testing.T, a, b *Agent) {
 // of an uninterrupted run (B20, agent side).
 func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 	spec := Spec{ObsDim: 3, ActDim: 2, MaxAction: 2, BatchSize: 16}
-	data := randomBuffer(rand.New(rand.NewPCG(5, 5)), 200, 3, 2)
+	data := agenttest.RandomBuffer(rand.New(rand.NewPCG(5, 5)), 200, 3, 2)
 
 	straight := newAgent(t, smallConfig(), spec, 7)
 	if err := straight.Prepare(data); err != nil {
 		t.Fatal(err)
 	}
 	rngA := rand.New(rand.NewPCG(9, 9))
-	train(t, straight, data, rngA, 25)
+	agenttest.Train(t, straight, data, rngA, straight.spec.BatchSize, 25)
 
 	first := newAgent(t, smallConfig(), spec, 7)
 	first.norm = straight.norm
 	rngB := rand.New(rand.NewPCG(9, 9))
-	train(t, first, data, rngB, 11)
+	agenttest.Train(t, first, data, rngB, first.spec.BatchSize, 11)
 	dir := t.TempDir()
 	if err := first.Save(dir); err != nil {
 		t.Fatal(err)
@@ -519,7 +491,7 @@ func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 	if err := resumed.Load(dir); err != nil {
 		t.Fatal(err)
 	}
-	train(t, resumed, data, rngB, 14)
+	agenttest.Train(t, resumed, data, rngB, resumed.spec.BatchSize, 14)
 	agentsEqual(t, straight, resumed)
 	for _, k := range straight.MetricNames() {
 		if straight.last[k] != resumed.last[k] {
@@ -597,22 +569,9 @@ func BenchmarkUpdate(b *testing.B) {
 	nn.UseThreads(runtime.GOMAXPROCS(0))
 	defer nn.UseThreads(1)
 	rng := rand.New(rand.NewPCG(1, 2))
-	buf := randomBuffer(rng, 20_000, 11, 3)
+	buf := agenttest.RandomBuffer(rng, 20_000, 11, 3)
 	a := newAgent(b, DefaultConfig(), Spec{ObsDim: 11, ActDim: 3, MaxAction: 1, BatchSize: 256}, 1)
-	batch := buf.NewBatch(256)
-	for range 4 {
-		buf.Sample(rng, batch)
-		a.Update(batch, rng)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		buf.Sample(rng, batch)
-		if _, err := a.Update(batch, rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+	agenttest.BenchmarkUpdates(b, a, buf, rng, 256, 4)
 }
 
 // In steady state an update allocates nothing.
@@ -622,23 +581,12 @@ func TestUpdateDoesNotAllocate(t *testing.T) {
 	}
 	for _, dims := range [][2]int{{3, 1}, {5, 2}, {11, 3}} {
 		rng := rand.New(rand.NewPCG(3, 3))
-		buf := randomBuffer(rng, 500, dims[0], dims[1])
+		buf := agenttest.RandomBuffer(rng, 500, dims[0], dims[1])
 		for _, detach := range []bool{false, true} {
 			cfg := smallConfig()
 			cfg.DetachTarget = detach
 			a := newAgent(t, cfg, Spec{ObsDim: dims[0], ActDim: dims[1], MaxAction: 1, BatchSize: 32}, 3)
-			batch := buf.NewBatch(32)
-			step := func() {
-				if err := buf.Sample(rng, batch); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := a.Update(batch, rng); err != nil {
-					t.Fatal(err)
-				}
-			}
-			step()
-			step()
-			if n := testing.AllocsPerRun(50, step); n != 0 {
+			if n := agenttest.UpdateAllocs(t, a, buf, rng, 32, 2); n != 0 {
 				t.Errorf("obs %d, act %d, detach %v: %v allocations per update, want 0",
 					dims[0], dims[1], detach, n)
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"offrl/agents/agenttest"
 	"offrl/internal/race"
 
 	"offrl/nn"
@@ -123,7 +124,7 @@ func TestExpectileLossAndWeights(t *testing.T) {
 // computed by hand from the actor's outputs, with log σ clipped.
 func TestActorLossIsWeightedGaussianNLL(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	buf := randomBuffer(rng, 200, 3, 2)
+	buf := agenttest.RandomBuffer(rng, 200, 3, 2)
 	cfg := smallConfig()
 	a := newAgent(t, cfg, Spec{ObsDim: 3, ActDim: 2, MaxAction: 1, BatchSize: 16, Steps: 100})
 	a.logStd.Value[0], a.logStd.Value[1] = -7, 0.3 // the first is clipped to −5
@@ -200,22 +201,6 @@ func TestLearnsBestDatasetActions(t *testing.T) {
 	}
 }
 
-func randomBuffer(rng *rand.Rand, n, obsDim, actDim int) *replay.Buffer {
-	buf := replay.New(n, obsDim, actDim)
-	for i := range n {
-		tr := replay.Transition{Obs: make([]float32, obsDim), Action: make([]float32, actDim),
-			NextObs: make([]float32, obsDim), Reward: float32(rng.NormFloat64()), Terminal: i%50 == 49}
-		for j := range tr.Obs {
-			tr.Obs[j], tr.NextObs[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
-		for j := range tr.Action {
-			tr.Action[j] = float32(2*rng.Float64() - 1)
-		}
-		buf.Add(tr)
-	}
-	return buf
-}
-
 // Saving after k updates, loading into a fresh agent and continuing gives
 // exactly the weights of an uninterrupted run, the decayed step size
 // included.
@@ -233,7 +218,7 @@ func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 			}
 		}
 	}
-	buf := randomBuffer(rand.New(rand.NewPCG(6, 6)), 100, 3, 2)
+	buf := agenttest.RandomBuffer(rand.New(rand.NewPCG(6, 6)), 100, 3, 2)
 	whole := newAgent(t, cfg, spec)
 	rngWhole := rand.New(rand.NewPCG(7, 7))
 	run(whole, rngWhole, buf, 10)
@@ -341,25 +326,12 @@ func BenchmarkUpdate(b *testing.B) {
 	nn.UseThreads(runtime.GOMAXPROCS(0))
 	defer nn.UseThreads(1)
 	rng := rand.New(rand.NewPCG(1, 2))
-	buf := randomBuffer(rng, 100_000, 17, 6)
+	buf := agenttest.RandomBuffer(rng, 100_000, 17, 6)
 	agent, err := New(DefaultConfig(), Spec{ObsDim: 17, ActDim: 6, MaxAction: 1, BatchSize: 256, Steps: 1_000_000}, rng)
 	if err != nil {
 		b.Fatal(err)
 	}
-	batch := buf.NewBatch(256)
-	for range 20 {
-		buf.Sample(rng, batch)
-		agent.Update(batch, rng)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		buf.Sample(rng, batch)
-		if _, err := agent.Update(batch, rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+	agenttest.BenchmarkUpdates(b, agent, buf, rng, 256, 20)
 }
 
 // In steady state an update allocates nothing.
@@ -369,20 +341,10 @@ func TestUpdateDoesNotAllocate(t *testing.T) {
 	}
 	for _, dims := range [][2]int{{3, 1}, {2, 1}, {5, 2}, {17, 6}} {
 		rng := rand.New(rand.NewPCG(3, 3))
-		buf := randomBuffer(rng, 500, dims[0], dims[1])
+		buf := agenttest.RandomBuffer(rng, 500, dims[0], dims[1])
 		a := newAgent(t, smallConfig(), Spec{ObsDim: dims[0], ActDim: dims[1], MaxAction: 1,
 			BatchSize: 32, Steps: 1000})
-		batch := buf.NewBatch(32)
-		step := func() {
-			if err := buf.Sample(rng, batch); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := a.Update(batch, rng); err != nil {
-				t.Fatal(err)
-			}
-		}
-		step()
-		if n := testing.AllocsPerRun(50, step); n != 0 {
+		if n := agenttest.UpdateAllocs(t, a, buf, rng, 32, 1); n != 0 {
 			t.Errorf("obs %d, act %d: %v allocations per update, want 0", dims[0], dims[1], n)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"offrl/agents/agenttest"
 	"offrl/internal/race"
 	"offrl/nn"
 	"offrl/policies"
@@ -188,41 +189,11 @@ func TestCriticTargetBootstrapsThroughTimeouts(t *testing.T) {
 	}
 }
 
-func randomBuffer(rng *rand.Rand, n, obsDim, actDim int) *replay.Buffer {
-	buf := replay.New(n, obsDim, actDim)
-	for i := range n {
-		tr := replay.Transition{Obs: make([]float32, obsDim), Action: make([]float32, actDim),
-			NextObs: make([]float32, obsDim), Reward: float32(rng.NormFloat64()),
-			Terminal: i%50 == 49}
-		for j := range tr.Obs {
-			tr.Obs[j], tr.NextObs[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
-		for j := range tr.Action {
-			tr.Action[j] = float32(2*rng.Float64() - 1)
-		}
-		buf.Add(tr)
-	}
-	return buf
-}
-
-func train(t testing.TB, a *Agent, buf *replay.Buffer, rng *rand.Rand, n int) {
-	t.Helper()
-	batch := buf.NewBatch(a.spec.BatchSize)
-	for range n {
-		if err := buf.Sample(rng, batch); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.Update(batch, rng); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // The temperature moves towards the target entropy: up when the policy's
 // entropy is below H̄, down when above.
 func TestAlphaMovesTowardsTargetEntropy(t *testing.T) {
 	spec := Spec{ObsDim: 3, ActDim: 2, MaxAction: 1, BatchSize: 32}
-	data := randomBuffer(rand.New(rand.NewPCG(5, 5)), 300, 3, 2)
+	data := agenttest.RandomBuffer(rand.New(rand.NewPCG(5, 5)), 300, 3, 2)
 	for _, tc := range []struct {
 		perDim float64
 		up     bool
@@ -230,7 +201,7 @@ func TestAlphaMovesTowardsTargetEntropy(t *testing.T) {
 		cfg := smallConfig()
 		cfg.TargetEntropyPerDim = tc.perDim
 		a := newAgent(t, cfg, spec, 6)
-		train(t, a, data, rand.New(rand.NewPCG(7, 7)), 30)
+		agenttest.Train(t, a, data, rand.New(rand.NewPCG(7, 7)), a.spec.BatchSize, 30)
 		entropy := a.last["entropy"]
 		if got := a.Alpha(); (got > 1) != tc.up || got == 1 {
 			t.Errorf("H̄ = %v with entropy %v: α went from 1 to %v, want it to go %s",
@@ -308,13 +279,13 @@ func paramsEqual(t *testing.T, a, b *Agent) {
 // exactly the weights, log α and Adam moments of an uninterrupted run (B20).
 func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 	spec := Spec{ObsDim: 3, ActDim: 2, MaxAction: 2, BatchSize: 16}
-	data := randomBuffer(rand.New(rand.NewPCG(5, 5)), 200, 3, 2)
+	data := agenttest.RandomBuffer(rand.New(rand.NewPCG(5, 5)), 200, 3, 2)
 	straight := newAgent(t, smallConfig(), spec, 7)
-	train(t, straight, data, rand.New(rand.NewPCG(9, 9)), 25)
+	agenttest.Train(t, straight, data, rand.New(rand.NewPCG(9, 9)), straight.spec.BatchSize, 25)
 
 	first := newAgent(t, smallConfig(), spec, 7)
 	rng := rand.New(rand.NewPCG(9, 9))
-	train(t, first, data, rng, 11)
+	agenttest.Train(t, first, data, rng, first.spec.BatchSize, 11)
 	dir := t.TempDir()
 	if err := first.Save(dir); err != nil {
 		t.Fatal(err)
@@ -323,7 +294,7 @@ func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 	if err := resumed.Load(dir); err != nil {
 		t.Fatal(err)
 	}
-	train(t, resumed, data, rng, 14)
+	agenttest.Train(t, resumed, data, rng, resumed.spec.BatchSize, 14)
 	paramsEqual(t, straight, resumed)
 }
 
@@ -376,20 +347,10 @@ func TestUpdateDoesNotAllocate(t *testing.T) {
 	}
 	for _, dims := range [][2]int{{3, 1}, {5, 2}, {11, 3}} {
 		rng := rand.New(rand.NewPCG(3, 3))
-		buf := randomBuffer(rng, 500, dims[0], dims[1])
+		buf := agenttest.RandomBuffer(rng, 500, dims[0], dims[1])
 		a := newAgent(t, smallConfig(), Spec{ObsDim: dims[0], ActDim: dims[1], MaxAction: 1,
 			BatchSize: 32}, 3)
-		batch := buf.NewBatch(32)
-		step := func() {
-			if err := buf.Sample(rng, batch); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := a.Update(batch, rng); err != nil {
-				t.Fatal(err)
-			}
-		}
-		step()
-		if n := testing.AllocsPerRun(50, step); n != 0 {
+		if n := agenttest.UpdateAllocs(t, a, buf, rng, 32, 1); n != 0 {
 			t.Errorf("obs %d, act %d: %v allocations per update, want 0", dims[0], dims[1], n)
 		}
 	}
@@ -401,23 +362,10 @@ func BenchmarkUpdate(b *testing.B) {
 	nn.UseThreads(runtime.GOMAXPROCS(0))
 	defer nn.UseThreads(1)
 	rng := rand.New(rand.NewPCG(1, 2))
-	buf := randomBuffer(rng, 100_000, 11, 3)
+	buf := agenttest.RandomBuffer(rng, 100_000, 11, 3)
 	a := newAgent(b, DefaultConfig(), Spec{ObsDim: 11, ActDim: 3, MaxAction: 1,
 		BatchSize: 256}, 1)
-	batch := buf.NewBatch(256)
-	for range 20 {
-		buf.Sample(rng, batch)
-		a.Update(batch, rng)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		buf.Sample(rng, batch)
-		if _, err := a.Update(batch, rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+	agenttest.BenchmarkUpdates(b, a, buf, rng, 256, 20)
 }
 
 // A policy file acts exactly as the agent it came from: the same mean

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"offrl/agents/agenttest"
 	"offrl/internal/race"
 
 	"offrl/nn"
@@ -63,36 +64,6 @@ func TestCriticTargetBootstrapsThroughTimeouts(t *testing.T) {
 	}
 }
 
-func randomBuffer(rng *rand.Rand, n, obsDim, actDim int) *replay.Buffer {
-	buf := replay.New(n, obsDim, actDim)
-	for i := range n {
-		tr := replay.Transition{Obs: make([]float32, obsDim), Action: make([]float32, actDim),
-			NextObs: make([]float32, obsDim), Reward: float32(rng.NormFloat64()), Terminal: i%50 == 49}
-		for j := range tr.Obs {
-			tr.Obs[j], tr.NextObs[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
-		for j := range tr.Action {
-			tr.Action[j] = float32(2*rng.Float64() - 1)
-		}
-		buf.Add(tr)
-	}
-	return buf
-}
-
-// train runs n updates and returns the final metrics.
-func train(t *testing.T, a *Agent, buf *replay.Buffer, rng *rand.Rand, n int) {
-	t.Helper()
-	batch := buf.NewBatch(a.spec.BatchSize)
-	for range n {
-		if err := buf.Sample(rng, batch); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.Update(batch, rng); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func paramsEqual(t *testing.T, a, b *Agent) {
 	t.Helper()
 	for k, m := range a.nets() {
@@ -122,19 +93,19 @@ func paramsEqual(t *testing.T, a, b *Agent) {
 // exactly the weights of an uninterrupted run (B20, agent side).
 func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 	spec := Spec{ObsDim: 3, ActDim: 2, MaxAction: 2, BatchSize: 16}
-	data := randomBuffer(rand.New(rand.NewPCG(5, 5)), 200, 3, 2)
+	data := agenttest.RandomBuffer(rand.New(rand.NewPCG(5, 5)), 200, 3, 2)
 
 	straight, _ := New(smallConfig(), spec, rand.New(rand.NewPCG(7, 7)))
 	if err := straight.Prepare(data); err != nil {
 		t.Fatal(err)
 	}
 	rngA := rand.New(rand.NewPCG(9, 9))
-	train(t, straight, data, rngA, 25)
+	agenttest.Train(t, straight, data, rngA, straight.spec.BatchSize, 25)
 
 	first, _ := New(smallConfig(), spec, rand.New(rand.NewPCG(7, 7)))
 	rngB := rand.New(rand.NewPCG(9, 9))
 	first.norm = straight.norm
-	train(t, first, data, rngB, 11)
+	agenttest.Train(t, first, data, rngB, first.spec.BatchSize, 11)
 	dir := t.TempDir()
 	if err := first.Save(dir); err != nil {
 		t.Fatal(err)
@@ -143,7 +114,7 @@ func TestSaveLoadContinuesBitIdentically(t *testing.T) {
 	if err := resumed.Load(dir); err != nil {
 		t.Fatal(err)
 	}
-	train(t, resumed, data, rngB, 14)
+	agenttest.Train(t, resumed, data, rngB, resumed.spec.BatchSize, 14)
 	paramsEqual(t, straight, resumed)
 }
 
@@ -209,20 +180,7 @@ func BenchmarkUpdate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	batch := buf.NewBatch(256)
-	for range 20 {
-		buf.Sample(rng, batch)
-		agent.Update(batch, rng)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		buf.Sample(rng, batch)
-		if _, err := agent.Update(batch, rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+	agenttest.BenchmarkUpdates(b, agent, buf, rng, 256, 20)
 }
 
 // In steady state an update allocates nothing: graphs, buffers, batches
@@ -235,23 +193,13 @@ func TestUpdateDoesNotAllocate(t *testing.T) {
 	// the derived graph (a one-column slice) than several.
 	for _, dims := range [][2]int{{3, 1}, {2, 1}, {5, 2}, {17, 6}} {
 		rng := rand.New(rand.NewPCG(3, 3))
-		buf := randomBuffer(rng, 500, dims[0], dims[1])
+		buf := agenttest.RandomBuffer(rng, 500, dims[0], dims[1])
 		a, err := New(smallConfig(), Spec{ObsDim: dims[0], ActDim: dims[1], MaxAction: 1,
 			BatchSize: 32}, rng)
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch := buf.NewBatch(32)
-		step := func() {
-			if err := buf.Sample(rng, batch); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := a.Update(batch, rng); err != nil {
-				t.Fatal(err)
-			}
-		}
-		step()
-		if n := testing.AllocsPerRun(50, step); n != 0 {
+		if n := agenttest.UpdateAllocs(t, a, buf, rng, 32, 1); n != 0 {
 			t.Errorf("obs %d, act %d: %v allocations per update, want 0", dims[0], dims[1], n)
 		}
 	}
