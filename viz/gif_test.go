@@ -488,15 +488,7 @@ func TestGIFMinSecondsPlaysMoreEpisodes(t *testing.T) {
 // A replay has its one episode whatever MinSeconds asks.
 func TestGIFReplayIsOneEpisodeWithMinSeconds(t *testing.T) {
 	d := pendulumDataset(t)
-	rec, err := RecordingFromDataset(d, 0, ReplayActions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewReplay(d.Meta.EnvID, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	rec, p := replayOf(t, d, 0, ReplayActions)
 	st, err := WriteGIF(context.Background(), filepath.Join(t.TempDir(), "r.gif"), p,
 		GIFOptions{Width: 16, Height: 16, Episodes: 1, MinSeconds: 1e6})
 	if err != nil || len(st.Returns) != 1 || st.Steps != rec.Len() {

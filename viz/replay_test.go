@@ -51,12 +51,11 @@ func replayAll(t *testing.T, p *Player) {
 	}
 }
 
-// Replaying the recorded actions from the recorded start gives back the
-// recorded rewards: the simulation is the one that made the data, up to
-// the float32 rounding of the stored start.
-func TestReplayOfActionsReproducesTheEpisode(t *testing.T) {
-	d := pendulumDataset(t)
-	rec, err := RecordingFromDataset(d, 2, ReplayActions)
+// replayOf returns the recording of episode k of d in mode and a player
+// replaying it, closed when the test ends.
+func replayOf(t *testing.T, d *datasets.Dataset, k int, mode ReplayMode) (*Recording, *Player) {
+	t.Helper()
+	rec, err := RecordingFromDataset(d, k, mode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +63,16 @@ func TestReplayOfActionsReproducesTheEpisode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	t.Cleanup(func() { p.Close() })
+	return rec, p
+}
+
+// Replaying the recorded actions from the recorded start gives back the
+// recorded rewards: the simulation is the one that made the data, up to
+// the float32 rounding of the stored start.
+func TestReplayOfActionsReproducesTheEpisode(t *testing.T) {
+	d := pendulumDataset(t)
+	rec, p := replayOf(t, d, 2, ReplayActions)
 	replayAll(t, p)
 	want := 0.0
 	for _, r := range rec.Rewards {
@@ -84,15 +92,7 @@ func TestReplayOfActionsReproducesTheEpisode(t *testing.T) {
 // Replaying states shows each recorded observation exactly (to float32).
 func TestReplayOfStatesFollowsTheRecording(t *testing.T) {
 	d := pendulumDataset(t)
-	rec, err := RecordingFromDataset(d, 1, ReplayStates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewReplay(d.Meta.EnvID, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	rec, p := replayOf(t, d, 1, ReplayStates)
 	for k := 0; !p.Done(); k++ {
 		if err := p.Advance(); err != nil {
 			t.Fatal(err)
@@ -258,15 +258,7 @@ func replayDrift(t *testing.T, rec *Recording) float64 {
 func TestReplayOfStoredStates(t *testing.T) {
 	d := hopperDataset(t)
 	k := longestEpisode(d)
-	rec, err := RecordingFromDataset(d, k, ReplayStates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewReplay(d.Meta.EnvID, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	rec, p := replayOf(t, d, k, ReplayStates)
 	for s := 0; s+1 < rec.Len(); s++ {
 		if err := p.Advance(); err != nil {
 			t.Fatal(err)
