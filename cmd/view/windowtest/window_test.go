@@ -139,6 +139,22 @@ type window struct {
 	done chan error
 }
 
+// waitExit waits up to limit for view to exit after what (a flag or a
+// key), and fails unless it exits cleanly; the exit stays readable on
+// w.done.
+func (w *window) waitExit(t *testing.T, what string, limit time.Duration) {
+	t.Helper()
+	select {
+	case err := <-w.done:
+		w.done <- err
+		if err != nil {
+			t.Fatalf("view %s: %v: %s", what, err, w.out)
+		}
+	case <-time.After(limit):
+		t.Fatalf("view %s: still running after %v: %s", what, limit, w.out)
+	}
+}
+
 // openWindow runs view on display with args and waits for its window.
 func openWindow(t *testing.T, display string, args ...string) *window {
 	t.Helper()
@@ -266,15 +282,7 @@ func TestFrameLimit(t *testing.T) {
 	display := startXvfb(t, 640, 480)
 	shot := filepath.Join(t.TempDir(), "shot.png")
 	w := openWindow(t, display, "-env", "Pendulum-v1", "-seed", "1", "-frames", "30", "-screenshot", shot)
-	select {
-	case err := <-w.done:
-		w.done <- err
-		if err != nil {
-			t.Fatalf("view -frames 30: %v: %s", err, w.out)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("view -frames 30 still running after 30 s: %s", w.out)
-	}
+	w.waitExit(t, "-frames 30", 30*time.Second)
 	saved := readPNG(t, shot)
 	k, d := matchStep(t, "Pendulum-v1", saved, 0, 2000)
 	t.Logf("after 30 frames the screenshot shows step %d (max channel difference %d)", k, d)
@@ -331,15 +339,7 @@ func TestReplayStaysOnLastFrame(t *testing.T) {
 	default:
 	}
 	w.x.press(t, w.id, keyEscape)
-	select {
-	case err := <-w.done:
-		w.done <- err
-		if err != nil {
-			t.Fatalf("view after Escape: %v: %s", err, w.out)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("view still running 20 s after Escape: %s", w.out)
-	}
+	w.waitExit(t, "after Escape", 20*time.Second)
 }
 
 // readPNG decodes the PNG file at path.
@@ -416,15 +416,7 @@ func TestWindowShowsRendererFrames(t *testing.T) {
 			ran = fast
 
 			w.x.press(t, w.id, keyEscape)
-			select {
-			case err := <-w.done:
-				w.done <- err
-				if err != nil {
-					t.Fatalf("view after Escape: %v: %s", err, w.out)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatalf("view still running 20 s after Escape: %s", w.out)
-			}
+			w.waitExit(t, "after Escape", 20*time.Second)
 			saved := readPNG(t, shot)
 			if saved.Bounds().Size() != windowSize {
 				t.Fatalf("screenshot is %v, the window %v", saved.Bounds().Size(), windowSize)
