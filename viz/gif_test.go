@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"offrl/envs/registry"
+	"offrl/internal/testfs"
 	"offrl/policies"
 )
 
@@ -32,20 +33,6 @@ func randomPlayer(t *testing.T, envID string, seed uint64) *Player {
 	}
 	t.Cleanup(func() { p.Close() })
 	return p
-}
-
-func decodeGIF(t *testing.T, path string) *gif.GIF {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	g, err := gif.DecodeAll(f)
-	if err != nil {
-		t.Fatalf("%s does not decode as a GIF: %v", path, err)
-	}
-	return g
 }
 
 // sameImage reports the first pixel where a and b differ.
@@ -74,7 +61,7 @@ func TestGIFHoldsTheRenderersFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := decodeGIF(t, path)
+	g := testfs.DecodeGIF(t, path)
 	// Pendulum: 0.05 s a step, so every step is a frame of 5/100 s; 200
 	// steps and the reset frame.
 	if st.Steps != 200 || len(g.Image) != 201 || st.StepsPer != 1 || g.Delay[0] != 5 {
@@ -114,7 +101,7 @@ func TestGIFSubsamplesFastEnvironments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := decodeGIF(t, path)
+	g := testfs.DecodeGIF(t, path)
 	if st.StepsPer != 4 || g.Delay[0] != 3 {
 		t.Fatalf("steps per frame %d, delay %d; want 4 and 3 (4 × 8 ms)", st.StepsPer, g.Delay[0])
 	}
@@ -373,7 +360,7 @@ func TestGIFLoopsForever(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := decodeGIF(t, path)
+	g := testfs.DecodeGIF(t, path)
 	if g.LoopCount != 0 || len(g.Image) != 8 || st.Frames != 8 {
 		t.Fatalf("loop count %d, %d frames (stats %d); want 0 (forever) and 8", g.LoopCount, len(g.Image), st.Frames)
 	}
@@ -449,7 +436,7 @@ func TestGIFMinSecondsPlaysMoreEpisodes(t *testing.T) {
 		t.Fatalf("%d steps (%.3f s) in %d episodes; want at least 2 s in several episodes, at most %d",
 			st.Steps, got, len(st.Returns), gifMaxEpisodes)
 	}
-	g := decodeGIF(t, path)
+	g := testfs.DecodeGIF(t, path)
 	held := 0
 	for _, d := range g.Delay {
 		if d == gifHoldCs {

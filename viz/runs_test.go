@@ -2,8 +2,8 @@ package viz
 
 import (
 	"fmt"
-	"image/png"
 	"math"
+	"offrl/internal/testfs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,20 +71,6 @@ func TestReadRunNamesBadCells(t *testing.T) {
 	}
 }
 
-func decodePNG(t *testing.T, path string) (w, h int) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s does not decode: %v", path, err)
-	}
-	return img.Bounds().Dx(), img.Bounds().Dy()
-}
-
 func TestRunCurveHasScoreAndMetricPanels(t *testing.T) {
 	r, err := ReadRun(writeRun(t, "td3bc", 0, []float64{10, 40, 70}))
 	if err != nil {
@@ -94,7 +80,8 @@ func TestRunCurveHasScoreAndMetricPanels(t *testing.T) {
 	if err := WriteRunPNG(path, r); err != nil {
 		t.Fatal(err)
 	}
-	w, h := decodePNG(t, path)
+	b := testfs.DecodePNG(t, path).Bounds()
+	w, h := b.Dx(), b.Dy()
 	// 10 × 5 inches for the score, 2.2 inches a row of metric panels, at
 	// gonum/plot's 96 dpi.
 	if w != 960 || h != int(math.Round(96*(5+2.2))) {
@@ -119,8 +106,8 @@ func TestOverlayAveragesSeeds(t *testing.T) {
 	if err := WriteOverlayPNG(path, "pendulum", []*Run{a, b, c}); err != nil {
 		t.Fatal(err)
 	}
-	if w, h := decodePNG(t, path); w != 960 || h != 576 {
-		t.Fatalf("overlay is %d×%d, want 960×576", w, h)
+	if size := testfs.DecodePNG(t, path).Bounds().Size(); size.X != 960 || size.Y != 576 {
+		t.Fatalf("overlay is %d×%d, want 960×576", size.X, size.Y)
 	}
 	raw := *c
 	raw.Raw = true

@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"io"
 	"math"
+	"offrl/internal/testfs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -249,16 +249,7 @@ func TestTinyGridWritesTableAndSkipsFinishedRuns(t *testing.T) {
 	if strings.Contains(table, "| IQL") {
 		t.Errorf("results.md has an IQL column, but --algos left IQL out:\n%s", table)
 	}
-	f, err := os.Open(filepath.Join(out, "results.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatalf("results.png does not decode: %v", err)
-	}
-	if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 300 {
+	if b := testfs.DecodePNG(t, filepath.Join(out, "results.png")).Bounds(); b.Dx() < 400 || b.Dy() < 300 {
 		t.Errorf("results.png is %v, too small", b)
 	}
 

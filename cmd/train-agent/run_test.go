@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"image/gif"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"offrl/collect"
+	"offrl/internal/testfs"
 	"offrl/viz"
 )
 
@@ -141,7 +141,7 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 	if len(r.Evals) != 3 || r.Evals[0].Step != 30 || r.Evals[2].Step != 90 {
 		t.Errorf("the resumed run's curve has evaluations %+v, want steps 30, 60, 90", r.Evals)
 	}
-	g := decodeGIF(t, filepath.Join(runDir, "rollout.gif"))
+	g := testfs.DecodeGIF(t, filepath.Join(runDir, "rollout.gif"))
 	// One Pendulum episode: 200 steps and the reset frame.
 	if len(g.Image) != 201 {
 		t.Errorf("rollout.gif has %d frames, want 201", len(g.Image))
@@ -155,20 +155,6 @@ func TestShortRunWritesRunDirectory(t *testing.T) {
 	if code, _, _ := runCmd(t, "--resume", runDir, "--seed", "4"); code != 2 {
 		t.Errorf("--resume with --seed exited %d, want 2", code)
 	}
-}
-
-func decodeGIF(t *testing.T, path string) *gif.GIF {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	g, err := gif.DecodeAll(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return g
 }
 
 func TestRolloutGIFCanBeTurnedOff(t *testing.T) {

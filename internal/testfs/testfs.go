@@ -1,4 +1,5 @@
-// Package testfs holds checks on directory trees for tests.
+// Package testfs holds checks on files and directory trees for tests:
+// trees with the same bytes, images that decode.
 package testfs
 
 import (

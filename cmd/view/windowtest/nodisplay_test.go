@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"image/gif"
+	"offrl/internal/testfs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,14 +113,7 @@ func TestGIFNeedsNoDisplay(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "wrote "+out) {
 		t.Fatalf("view --gif without a display: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := gif.DecodeAll(f); err != nil {
-		t.Fatalf("%s: %v", out, err)
-	}
+	testfs.DecodeGIF(t, out)
 }
 
 // TestNoCgoOneLine runs a viewer built with CGO_ENABLED=0, which has no

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"io"
 	"log"
 	"math/rand/v2"
@@ -22,6 +21,7 @@ import (
 
 	"offrl/collect"
 	"offrl/datasets"
+	"offrl/internal/testfs"
 	"offrl/policies"
 	"offrl/viz"
 )
@@ -283,7 +283,7 @@ func TestFrameLimit(t *testing.T) {
 	shot := filepath.Join(t.TempDir(), "shot.png")
 	w := openWindow(t, display, "-env", "Pendulum-v1", "-seed", "1", "-frames", "30", "-screenshot", shot)
 	w.waitExit(t, "-frames 30", 30*time.Second)
-	saved := readPNG(t, shot)
+	saved := testfs.DecodePNG(t, shot)
 	k, d := matchStep(t, "Pendulum-v1", saved, 0, 2000)
 	t.Logf("after 30 frames the screenshot shows step %d (max channel difference %d)", k, d)
 }
@@ -340,21 +340,6 @@ func TestReplayStaysOnLastFrame(t *testing.T) {
 	}
 	w.x.press(t, w.id, keyEscape)
 	w.waitExit(t, "after Escape", 20*time.Second)
-}
-
-// readPNG decodes the PNG file at path.
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("the screenshot: %v", err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("decoding the screenshot %s: %v", path, err)
-	}
-	return img
 }
 
 // TestWindowShowsRendererFrames opens the real viewer in Xvfb and checks,
@@ -417,7 +402,7 @@ func TestWindowShowsRendererFrames(t *testing.T) {
 
 			w.x.press(t, w.id, keyEscape)
 			w.waitExit(t, "after Escape", 20*time.Second)
-			saved := readPNG(t, shot)
+			saved := testfs.DecodePNG(t, shot)
 			if saved.Bounds().Size() != windowSize {
 				t.Fatalf("screenshot is %v, the window %v", saved.Bounds().Size(), windowSize)
 			}

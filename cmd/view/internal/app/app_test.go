@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"image/gif"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"offrl/collect"
+	"offrl/internal/testfs"
 	"offrl/train"
 )
 
@@ -19,20 +19,6 @@ func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
 	code = Run(context.Background(), args, &o, &e, Launcher{Delegate: noWindow})
 	return code, o.String(), e.String()
-}
-
-func gifFrames(t *testing.T, path string) int {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	g, err := gif.DecodeAll(f)
-	if err != nil {
-		t.Fatalf("%s does not decode: %v", path, err)
-	}
-	return len(g.Image)
 }
 
 func TestHelpExitsZero(t *testing.T) {
@@ -86,7 +72,7 @@ func TestGIFOfABehaviourPolicy(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	// Two episodes of 30 steps, a frame a step plus each reset frame.
-	if n := gifFrames(t, path); n != 62 {
+	if n := len(testfs.DecodeGIF(t, path).Image); n != 62 {
 		t.Fatalf("%d frames, want 62", n)
 	}
 	if !strings.Contains(stdout, "60 steps") {
@@ -124,7 +110,7 @@ func TestAgentReplayAndPlot(t *testing.T) {
 		if code, _, stderr := runCmd(t, args...); code != 0 {
 			t.Fatalf("%s: exit %d: %s", mode, code, stderr)
 		}
-		if n := gifFrames(t, path); n != 11 {
+		if n := len(testfs.DecodeGIF(t, path).Image); n != 11 {
 			t.Fatalf("%s: %d frames, want 11", mode, n)
 		}
 	}
@@ -135,7 +121,7 @@ func TestAgentReplayAndPlot(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("replay %s: exit %d: %s", mode, code, stderr)
 		}
-		if n := gifFrames(t, path); n != 201 {
+		if n := len(testfs.DecodeGIF(t, path).Image); n != 201 {
 			t.Fatalf("replay %s: %d frames, want 201", mode, n)
 		}
 		if (mode == "actions") != strings.Contains(stdout, "largest gap") {
