@@ -66,24 +66,20 @@ type Progress struct {
 	bar      *progressbar.ProgressBar
 	log      *slog.Logger
 	what     string
-	started  time.Time
-	lastLog  time.Time
+	lastLog  time.Time // when the last log line was written, or the first Update
 	closed   bool
 	terminal bool
 	w        io.Writer
 	first    int // done at the first Update: a resumed job's starting point
-	// lastLogAt and lastLogDone are when the last rate was measured and
-	// how far the job was then.
-	lastLogAt   time.Time
-	lastLogDone int
-	seen        bool
-	now         func() time.Time
+	lastDone int // done at lastLog
+	seen     bool
+	now      func() time.Time
 }
 
 // NewProgress prepares progress reporting for a job called what.
 func NewProgress(w io.Writer, log *slog.Logger, what string) *Progress {
 	p := &Progress{log: log, what: what, w: w, now: time.Now}
-	p.started, p.lastLog = p.now(), p.now()
+	p.lastLog = p.now()
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.terminal = true
 	}
@@ -98,7 +94,7 @@ func (p *Progress) Update(done, total int) {
 	if !p.seen {
 		// Rates count only the work of this process, not what a resumed
 		// job had done before it started.
-		p.first, p.seen, p.started = done, true, p.now()
+		p.first, p.seen, p.lastLog, p.lastDone = done, true, p.now(), done
 	}
 	if p.terminal {
 		if p.bar == nil {
@@ -112,20 +108,16 @@ func (p *Progress) Update(done, total int) {
 		return
 	}
 	if now := p.now(); now.Sub(p.lastLog) >= 10*time.Second || done == total {
-		p.lastLog = now
-		if p.lastLogAt.IsZero() {
-			p.lastLogAt, p.lastLogDone = p.started, p.first
-		}
+		// The rate of the last interval between log lines, not of the
+		// whole job: a job's pace changes (SAC's random warm-up steps run
+		// ten times faster than the steps with updates that follow).
+		elapsed := now.Sub(p.lastLog).Seconds()
+		rate := float64(done-p.lastDone) / max(elapsed, 1e-9)
+		p.lastLog, p.lastDone = now, done
 		if done == p.first {
 			p.log.Info(p.what, "done", done, "total", total)
 			return
 		}
-		// The rate of the last interval between log lines, not of the
-		// whole job: a job's pace changes (SAC's random warm-up steps run
-		// ten times faster than the steps with updates that follow).
-		elapsed := now.Sub(p.lastLogAt).Seconds()
-		rate := float64(done-p.lastLogDone) / max(elapsed, 1e-9)
-		p.lastLogAt, p.lastLogDone = now, done
 		eta := time.Duration(float64(total-done)/max(rate, 1e-9)) * time.Second
 		p.log.Info(p.what, "done", done, "total", total, "per_s", fmt.Sprintf("%.1f", rate),
 			"eta", eta.Round(time.Second))

@@ -49,7 +49,7 @@ func TestProgressRateCountsOnlyThisProcess(t *testing.T) {
 	p := NewProgress(&logs, slog.New(slog.NewTextHandler(&logs, nil)), "training")
 	clock := time.Unix(1000, 0)
 	p.now = func() time.Time { return clock }
-	p.started, p.lastLog = clock, clock
+	p.lastLog = clock
 	p.Update(5000, 6000) // a resumed job starts at step 5000
 	clock = clock.Add(20 * time.Second)
 	p.Update(5040, 6000) // 40 steps in 20 s
@@ -65,7 +65,7 @@ func TestProgressRateFollowsTheRecentPace(t *testing.T) {
 	p := NewProgress(&logs, slog.New(slog.NewTextHandler(&logs, nil)), "training")
 	clock := time.Unix(1000, 0)
 	p.now = func() time.Time { return clock }
-	p.started, p.lastLog = clock, clock
+	p.lastLog = clock
 	p.Update(0, 20000)
 	clock = clock.Add(10 * time.Second)
 	p.Update(10000, 20000) // warm-up: 1000 steps/s
