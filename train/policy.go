@@ -24,9 +24,10 @@ type RunInfo struct {
 // environment and dataset it ran on, and the file's bytes.
 type RunConfig struct {
 	Config
-	EnvID     string
-	DatasetID string
-	Raw       []byte // config.json as written
+	EnvID         string
+	DatasetID     string
+	DatasetSHA256 string // datasets.Fingerprint of the dataset; offline runs only
+	Raw           []byte // config.json as written
 }
 
 // ReadRunConfig reads runDir/config.json; the error says when runDir is
@@ -42,7 +43,8 @@ func ReadRunConfig(runDir string) (RunConfig, error) {
 	if err := json.Unmarshal(raw, &rc); err != nil {
 		return RunConfig{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return RunConfig{Config: rc.Config, EnvID: rc.EnvID, DatasetID: rc.DatasetID, Raw: raw}, nil
+	return RunConfig{Config: rc.Config, EnvID: rc.EnvID, DatasetID: rc.DatasetID, DatasetSHA256: rc.DatasetSHA256,
+		Raw: raw}, nil
 }
 
 // LoadAgent rebuilds the agent of a run directory from its config.json and

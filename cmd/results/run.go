@@ -498,25 +498,15 @@ func trainCell(ctx context.Context, c cell, evalWorkers int, log *slog.Logger) (
 // sameConfig checks that the run directory was made with the cell's
 // settings, naming the keys that differ.
 func sameConfig(c cell) error {
-	path := filepath.Join(c.dir, "config.json")
-	raw, err := os.ReadFile(path)
+	run, err := train.ReadRunConfig(c.dir)
 	if err != nil {
 		return err
 	}
-	var saved train.Config
-	if err := json.Unmarshal(raw, &saved); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	var data struct {
-		SHA256 string `json:"dataset_sha256"`
-	}
-	if err := json.Unmarshal(raw, &data); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if data.SHA256 != c.datasetSHA256 {
+	saved := run.Config
+	if run.DatasetSHA256 != c.datasetSHA256 {
 		return cli.Usage(fmt.Errorf("%s was trained on other data than %s has now (dataset sha256 %.12s… there, "+
 			"%.12s… now): remove the run to train it again, or choose another --out", c.dir, c.cfg.Dataset,
-			data.SHA256, c.datasetSHA256))
+			run.DatasetSHA256, c.datasetSHA256))
 	}
 	// The same bytes elsewhere (a moved or copied cache) are the same data.
 	want := c.cfg
